@@ -1,0 +1,40 @@
+# Every target bootstraps .venv when it is missing or pyproject.toml / constraints.txt changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.odwatch-installed
+
+.PHONY: run test demo demo-corpus bench lint format clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## harvest every enabled portal in portals.yaml, assess, publish
+	$(BIN)/odwatch run
+
+test: $(STAMP)  ## lint + the whole test suite (no network needed)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+demo: $(STAMP)  ## the whole pipeline on local sample portals
+	$(BIN)/odwatch demo
+
+demo-corpus: $(STAMP)  ## the whole pipeline on the recorded CKAN data in ../shared/corpus
+	$(BIN)/odwatch demo --corpus ../shared/corpus
+
+bench: $(STAMP)  ## benchmarks; results go to bench/README.md by hand
+	$(BIN)/python bench/bench_harvest.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) dashboards/site .pytest_cache

@@ -1,0 +1,216 @@
+"""The `odwatch` command. stdout carries data, stderr carries progress and errors."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from flows import __version__
+from flows.config import ConfigError, Portal, load_portals, select
+from warehouse.store import DEFAULT_PATH, WarehouseError, connect
+
+DEFAULT_PORTALS = "portals.yaml"
+DEFAULT_SITE = str(Path("dashboards") / "site")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Settings that must be in place before Prefect is imported."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+
+def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
+    _prefect_env(args.verbose)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.pipeline import run_pipeline
+
+    # Fail fast, before Prefect's ~10 s start, if another process holds the warehouse.
+    connect(args.warehouse).close()
+    print(
+        f"odwatch {__version__}: harvesting {len(portals)} portal(s) into {args.warehouse}",
+        file=sys.stderr,
+    )
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        results = run_pipeline(
+            portals, args.warehouse, args.site, retries=args.retries, retry_delay=args.retry_delay
+        )
+    failed = [r for r in results if r.status != "ok"]
+    print(
+        f"done: {len(results) - len(failed)} ok, {len(failed)} failed; scorecard at {Path(args.site) / 'index.html'}",
+        file=sys.stderr,
+    )
+    return 0 if not failed else 3
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    all_portals = load_portals(args.portals)
+    portals = select(all_portals, args.only, args.portals)
+    if not portals:
+        raise ConfigError(
+            f"{args.portals}: no enabled portals; set 'enabled: true' on at least one"
+        )
+    return _run_flow(portals, args)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from flows.publish import publish_site
+
+    portals = load_portals(args.portals)
+    con = connect(args.warehouse, read_only=True)
+    try:
+        page = publish_site(con, portals, args.site)
+    finally:
+        con.close()
+    print(page)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows import demo
+
+    with ExitStack() as stack:
+        if args.corpus:
+            servers, portals = demo.corpus_portals(Path(args.corpus))
+        else:
+            servers, portals = demo.sample_portals()
+        for s in servers:
+            stack.enter_context(s)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="odwatch-demo-"))
+        portals_file = Path(tmp) / "portals.yaml"
+        portals_file.write_text(demo.portals_yaml(portals), encoding="utf-8")
+        print(
+            f"demo: serving {len(portals)} portal(s) on 127.0.0.1 ({portals_file})", file=sys.stderr
+        )
+        for p in portals:
+            print(f"  {p.id}: {p.url} ({p.platform})", file=sys.stderr)
+        args.portals = str(portals_file)
+        code = _run_flow(portals, args)
+    return 0 if code in (0, 3) else code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="odwatch",
+        description="Harvest open-data portals into DuckDB snapshots, check their quality, publish a scorecard.",
+    )
+    parser.add_argument("--version", action="version", version=f"odwatch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, portals: bool = True) -> None:
+        if portals:
+            p.add_argument(
+                "--portals",
+                default=DEFAULT_PORTALS,
+                metavar="FILE",
+                help=f"portal list (default {DEFAULT_PORTALS})",
+            )
+        p.add_argument(
+            "--warehouse",
+            default=str(DEFAULT_PATH),
+            metavar="PATH",
+            help=f"DuckDB warehouse file (default {DEFAULT_PATH})",
+        )
+        p.add_argument(
+            "--site",
+            default=DEFAULT_SITE,
+            metavar="DIR",
+            help=f"where the site is written (default {DEFAULT_SITE})",
+        )
+        p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
+
+    def harvest_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--retries",
+            type=int,
+            default=2,
+            metavar="N",
+            help="retries of a portal that is unreachable or keeps failing (default 2)",
+        )
+        p.add_argument(
+            "--retry-delay",
+            type=float,
+            default=30,
+            metavar="SECONDS",
+            help="wait between those retries (default 30)",
+        )
+
+    run = sub.add_parser("run", help="harvest every enabled portal, assess, publish")
+    common(run)
+    harvest_opts(run)
+    run.add_argument(
+        "--only", action="append", metavar="ID", help="harvest only this portal (repeatable)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    pub = sub.add_parser("publish", help="write the site from the warehouse, no harvest")
+    common(pub)
+    pub.set_defaults(func=cmd_publish)
+
+    demo = sub.add_parser(
+        "demo", help="run the whole pipeline on local sample portals (no network)"
+    )
+    common(demo, portals=False)
+    harvest_opts(demo)
+    demo.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="serve the recorded CKAN data of this corpus folder instead (e.g. ../shared/corpus)",
+    )
+    demo.set_defaults(
+        func=cmd_demo,
+        only=None,
+        warehouse=str(Path("warehouse") / "demo.duckdb"),
+        site=str(Path("dashboards") / "site"),
+    )
+    return parser
+
+
+def _quiet_teardown() -> None:
+    """Silence the interpreter's final teardown.
+
+    duckdb 2.0's nanobind bindings print 'leaked instance' lists to stderr when Python exits
+    with Prefect's worker threads still holding module references; it is noise, not a leak
+    of ours. Registered first, this runs last of all atexit handlers (after Prefect has
+    stopped its server), so nothing of odwatch's own output is hidden.
+    """
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    atexit.register(_quiet_teardown)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (ConfigError, WarehouseError, UsageError) as exc:
+        print(f"odwatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "odwatch: interrupted; completed snapshots are kept, the unfinished one is discarded",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Load and validate portals.yaml: one clear line per mistake, never a traceback."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+PLATFORMS = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
+# Platforms whose adapter exists today; the others may be listed but must stay disabled.
+IMPLEMENTED = ("ckan", "dkan")
+
+REQUIRED = ("id", "title", "city", "platform", "url")
+OPTIONAL = (
+    "organization",
+    "enabled",
+    "allow_private_urls",
+    "page_size",
+    "population",
+    "state",
+    "kind",
+    "notes",
+)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """A mistake in portals.yaml; str() is the one line shown to the operator."""
+
+
+@dataclass(frozen=True)
+class Portal:
+    id: str
+    title: str
+    city: str
+    platform: str
+    url: str
+    organization: str | None = None
+    enabled: bool = True
+    allow_private_urls: bool = False
+    page_size: int = 1000
+    population: int | None = None
+    state: str | None = None
+    kind: str = "city"
+    notes: str | None = None
+
+
+def _fail(path: Path, where: str, problem: str, fix: str) -> ConfigError:
+    return ConfigError(f"{path}: {where}: {problem}; {fix}")
+
+
+def parse_portals(data: object, path: Path) -> list[Portal]:
+    """Validate the parsed YAML document and return the portals in file order."""
+    if not isinstance(data, dict) or set(data) != {"portals"}:
+        raise _fail(
+            path,
+            "top level",
+            "expected a mapping with the single key 'portals'",
+            "see README 'Adding a portal'",
+        )
+    entries = data["portals"]
+    if not isinstance(entries, list) or not entries:
+        raise _fail(
+            path,
+            "portals",
+            "expected a non-empty list",
+            "list at least one portal under 'portals:'",
+        )
+    portals: list[Portal] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries, start=1):
+        label = f"portal #{n}"
+        if not isinstance(entry, dict):
+            raise _fail(
+                path, label, "expected a mapping of keys", "write 'id: ...', 'url: ...' etc."
+            )
+        if isinstance(entry.get("id"), str):
+            label = f"portal '{entry['id']}' (#{n})"
+        unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
+        if unknown:
+            raise _fail(
+                path,
+                label,
+                f"unknown key '{unknown[0]}'",
+                f"allowed keys are {', '.join(REQUIRED + OPTIONAL)}",
+            )
+        for key in REQUIRED:
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                raise _fail(
+                    path, label, f"missing or empty '{key}'", f"add '{key}: ...' to this portal"
+                )
+        pid = entry["id"]
+        if not SLUG.match(pid):
+            raise _fail(
+                path, label, f"id '{pid}' is not a slug", "use lower-case letters, digits and '-'"
+            )
+        if pid in seen:
+            raise _fail(path, label, f"duplicate id '{pid}'", "give every portal its own id")
+        seen.add(pid)
+        platform = entry["platform"]
+        if platform not in PLATFORMS:
+            raise _fail(
+                path, label, f"unknown platform '{platform}'", f"use one of {', '.join(PLATFORMS)}"
+            )
+        url = entry["url"].strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+            raise _fail(
+                path,
+                label,
+                f"bad url '{url}'",
+                "give the portal's base URL, e.g. https://opendata.example.de",
+            )
+        enabled = entry.get("enabled", True)
+        allow_private = entry.get("allow_private_urls", False)
+        for key, value in (("enabled", enabled), ("allow_private_urls", allow_private)):
+            if not isinstance(value, bool):
+                raise _fail(
+                    path,
+                    label,
+                    f"'{key}' must be true or false",
+                    f"write '{key}: true' or '{key}: false'",
+                )
+        if enabled and platform not in IMPLEMENTED:
+            raise _fail(
+                path,
+                label,
+                f"platform '{platform}' has no adapter yet",
+                "set 'enabled: false' until it is supported",
+            )
+        page_size = entry.get("page_size", 1000)
+        if (
+            not isinstance(page_size, int)
+            or isinstance(page_size, bool)
+            or not 1 <= page_size <= 1000
+        ):
+            raise _fail(
+                path,
+                label,
+                f"page_size {page_size!r} out of range",
+                "use a whole number from 1 to 1000",
+            )
+        population = entry.get("population")
+        if population is not None and (not isinstance(population, int) or population <= 0):
+            raise _fail(
+                path,
+                label,
+                f"population {population!r} is not a positive number",
+                "write e.g. 'population: 600000'",
+            )
+        org = entry.get("organization")
+        if org is not None and (not isinstance(org, str) or not org.strip()):
+            raise _fail(
+                path,
+                label,
+                "'organization' is empty",
+                "give the organisation's name (slug) on the portal",
+            )
+        portals.append(
+            Portal(
+                id=pid,
+                title=entry["title"].strip(),
+                city=entry["city"].strip(),
+                platform=platform,
+                url=url.rstrip("/"),
+                organization=org,
+                enabled=enabled,
+                allow_private_urls=allow_private,
+                page_size=page_size,
+                population=population,
+                state=entry.get("state"),
+                kind=entry.get("kind", "city"),
+                notes=entry.get("notes"),
+            )
+        )
+    return portals
+
+
+def load_portals(path: str | Path) -> list[Portal]:
+    """Read portals.yaml; raise ConfigError with a one-line message on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found; pass --portals FILE or create portals.yaml"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read ({exc}); check the file's permissions and encoding"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: {where}: {problem}; fix the YAML syntax there") from None
+    return parse_portals(data, path)
+
+
+def select(
+    portals: list[Portal], only: list[str] | None, path: Path | str = "portals.yaml"
+) -> list[Portal]:
+    """Enabled portals, or exactly the ones named with --only (enabled or not)."""
+    if not only:
+        return [p for p in portals if p.enabled]
+    by_id = {p.id: p for p in portals}
+    missing = [pid for pid in only if pid not in by_id]
+    if missing:
+        raise ConfigError(
+            f"{path}: --only {missing[0]}: no portal with that id; known ids: {', '.join(sorted(by_id))}"
+        )
+    chosen = [by_id[pid] for pid in only]
+    for p in chosen:
+        if p.platform not in IMPLEMENTED:
+            raise ConfigError(
+                f"{path}: portal '{p.id}': platform '{p.platform}' has no adapter yet; leave it out"
+            )
+    return chosen

@@ -1,0 +1,128 @@
+"""Prefect flows: harvest every enabled portal, assess, publish. Task bodies stay thin."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.config import Portal
+from flows.harvest import HarvestResult, harvest_portal
+from flows.publish import publish_site
+from warehouse.store import Warehouse
+
+# Open warehouses by path. Tasks get the path, not the connection, so that Prefect's run
+# states never hold a DuckDB object (they outlive the flow and DuckDB complains at exit).
+_OPEN: dict[str, Warehouse] = {}
+
+
+def _wh(path: str) -> Warehouse:
+    return _OPEN[path]
+
+
+class TransientHarvestFailure(Exception):
+    """Raised inside the task so Prefect retries it; carries the recorded result."""
+
+    def __init__(self, result: HarvestResult):
+        super().__init__(result.error)
+        self.result = result
+
+
+def _retry_transient(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except TransientHarvestFailure:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="harvest-portal",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=30,
+    retry_condition_fn=_retry_transient,
+    task_run_name="harvest-{portal.id}",
+)
+def harvest_task(portal: Portal, warehouse_path: str) -> HarvestResult:
+    result = harvest_portal(portal, _wh(warehouse_path))
+    if result.status == "failed" and result.transient:
+        raise TransientHarvestFailure(result)
+    return result
+
+
+@task(name="assess", cache_policy=NO_CACHE)
+def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
+    # Placeholder until the quality checks land: nothing is scored yet.
+    return f"assessment not implemented yet ({len(run_ids)} new snapshots kept for it)"
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(warehouse_path: str, portals: list[Portal], site_dir: str) -> str:
+    cur = _wh(warehouse_path).cursor()
+    try:
+        return str(publish_site(cur, portals, site_dir))
+    finally:
+        cur.close()
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@flow(name="odwatch-run", validate_parameters=False, log_prints=False)
+def odwatch_run(
+    portals: list[Portal],
+    warehouse_path: str,
+    site_dir: str,
+    retries: int = 2,
+    retry_delay: float = 30,
+    max_parallel: int = 4,
+) -> list[HarvestResult]:
+    """Harvest each portal (own task, own retries; one failing does not stop the others),
+    then assess the new snapshots and publish the site."""
+    results: list[HarvestResult] = []
+    _OPEN[warehouse_path] = Warehouse(warehouse_path)
+    try:
+        harvest = harvest_task.with_options(retries=retries, retry_delay_seconds=retry_delay)
+        with ThreadPoolTaskRunner(max_workers=max(1, max_parallel)) as runner:
+            futures = {
+                runner.submit(
+                    harvest, parameters={"portal": p, "warehouse_path": warehouse_path}
+                ): p.id
+                for p in portals
+            }
+            for future in as_completed(list(futures)):
+                pid = futures[future]
+                try:
+                    result = future.result()
+                except TransientHarvestFailure as exc:
+                    result = exc.result
+                except Exception as exc:  # a bug: recorded as a failed run by harvest_portal
+                    result = HarvestResult(
+                        pid, "", "failed", error=f"internal error: {type(exc).__name__}: {exc}"
+                    )
+                results.append(result)
+                _progress(result.line())
+        order = {p.id: i for i, p in enumerate(portals)}
+        results.sort(key=lambda r: order.get(r.portal_id, 0))
+        ok_runs = [r.run_id for r in results if r.status == "ok"]
+        note = assess_task(warehouse_path, ok_runs)
+        _progress(f"assess: {note}")
+        page = publish_task(warehouse_path, portals, site_dir)
+        _progress(f"publish: {page}")
+    finally:
+        _OPEN.pop(warehouse_path).close()
+    return results
+
+
+def run_pipeline(
+    portals: list[Portal], warehouse_path: str | Path, site_dir: str | Path, **kw
+) -> list[HarvestResult]:
+    return odwatch_run(portals, str(warehouse_path), str(site_dir), **kw)

@@ -1,0 +1,102 @@
+-- odwatch warehouse schema (DuckDB). Applied idempotently by warehouse.store.connect().
+-- One row per dataset / distribution per harvest run; a run's rows only become visible in the
+-- latest_* views once its harvest_runs row says status = 'ok' (atomic snapshots).
+
+CREATE TABLE IF NOT EXISTS harvest_runs (
+    run_id             VARCHAR PRIMARY KEY,
+    portal_id          VARCHAR NOT NULL,
+    platform           VARCHAR NOT NULL,
+    api_url            VARCHAR NOT NULL,
+    organization       VARCHAR,             -- organisation filter on a shared portal, if any
+    started_at         TIMESTAMPTZ NOT NULL,
+    finished_at        TIMESTAMPTZ,
+    status             VARCHAR NOT NULL,    -- running | ok | failed | abandoned
+    error              VARCHAR,             -- one line: why the harvest failed
+    warnings           VARCHAR,             -- e.g. the portal's count and ours differ
+    method             VARCHAR,             -- package_search | package_list (fallback) ...
+    expected_count     BIGINT,              -- what the portal said it holds (package_search count)
+    dataset_count      BIGINT,
+    distribution_count BIGINT,
+    request_count      BIGINT,
+    odwatch_version    VARCHAR
+);
+
+-- Every API response body of a run, zlib-compressed, so parsing can be replayed offline.
+CREATE TABLE IF NOT EXISTS raw_pages (
+    run_id       VARCHAR NOT NULL,
+    seq          INTEGER NOT NULL,
+    url          VARCHAR NOT NULL,
+    status       INTEGER,
+    content_type VARCHAR,
+    fetched_at   TIMESTAMPTZ NOT NULL,
+    elapsed_ms   DOUBLE,
+    body_bytes   BIGINT,
+    body_zlib    BLOB
+);
+
+CREATE TABLE IF NOT EXISTS datasets (
+    run_id            VARCHAR NOT NULL,
+    portal_id         VARCHAR NOT NULL,
+    dataset_id        VARCHAR NOT NULL,   -- the portal's own id
+    name              VARCHAR,            -- slug on the portal
+    title             VARCHAR,
+    description       VARCHAR,
+    landing_page      VARCHAR,            -- the dataset's page on the portal
+    source_url        VARCHAR,            -- the publisher's own page (CKAN `url`)
+    organization      VARCHAR,
+    organization_title VARCHAR,
+    publisher         VARCHAR,
+    contact_name      VARCHAR,
+    contact_email     VARCHAR,
+    contact_url       VARCHAR,
+    keywords          VARCHAR[],
+    themes            VARCHAR[],
+    license_raw       VARCHAR,            -- as the portal sent it (id, URI or title)
+    license_title_raw VARCHAR,
+    license_url_raw   VARCHAR,
+    access_rights     VARCHAR,
+    spatial           VARCHAR,
+    temporal_start    VARCHAR,
+    temporal_end      VARCHAR,
+    issued            VARCHAR,            -- raw date strings; checks parse and judge them
+    modified          VARCHAR,
+    frequency_raw     VARCHAR,            -- declared update frequency (DCAT accrualPeriodicity ...)
+    version           VARCHAR,
+    num_distributions INTEGER,
+    raw               JSON
+);
+
+CREATE TABLE IF NOT EXISTS distributions (
+    run_id          VARCHAR NOT NULL,
+    portal_id       VARCHAR NOT NULL,
+    dataset_id      VARCHAR NOT NULL,
+    distribution_id VARCHAR NOT NULL,
+    position        INTEGER,
+    title           VARCHAR,
+    description     VARCHAR,
+    url             VARCHAR,              -- the URL to check: download URL, else access URL
+    access_url      VARCHAR,
+    download_url    VARCHAR,
+    format_raw      VARCHAR,
+    media_type_raw  VARCHAR,
+    license_raw     VARCHAR,              -- resource-level licence (GovData puts it here)
+    rights          VARCHAR,
+    byte_size       BIGINT,
+    issued          VARCHAR,
+    modified        VARCHAR,
+    checksum        VARCHAR,
+    raw             JSON
+);
+
+-- The last complete snapshot of each portal.
+CREATE OR REPLACE VIEW latest_runs AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY portal_id ORDER BY started_at DESC, run_id DESC) AS rn
+    FROM harvest_runs WHERE status = 'ok'
+) WHERE rn = 1;
+
+CREATE OR REPLACE VIEW latest_datasets AS
+SELECT d.* FROM datasets d JOIN latest_runs r USING (run_id);
+
+CREATE OR REPLACE VIEW latest_distributions AS
+SELECT d.* FROM distributions d JOIN latest_runs r USING (run_id);

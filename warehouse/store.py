@@ -1,0 +1,285 @@
+"""The DuckDB warehouse: connect, write snapshots atomically, read the latest ones.
+
+A snapshot is written under its own run id while its harvest_runs row says 'running'; the
+latest_* views only show runs marked 'ok', so a failed or killed harvest never replaces the
+previous snapshot. Rows are streamed in page by page (NDJSON -> read_json, the fastest bulk
+path in DuckDB), so memory does not grow with the catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+import uuid
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+DEFAULT_PATH = Path("warehouse") / "odwatch.duckdb"
+
+
+class WarehouseError(Exception):
+    """A warehouse problem the operator can fix; str() is one line."""
+
+
+class WarehouseLocked(WarehouseError):
+    pass
+
+
+def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating it and its schema if needed).
+
+    A second process that finds the file locked gets WarehouseLocked with a one-line message.
+    Opening for writing also closes out runs a killed process left 'running'.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"{path}: no warehouse here yet; run 'odwatch run' first or pass --warehouse PATH"
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = re.search(r"PID (\d+)", text)
+            who = f"process {pid.group(1)}" if pid else "another process"
+            raise WarehouseLocked(
+                f"{path}: the warehouse is in use by {who} (DuckDB allows one writer); "
+                "wait for that run to finish, or pass --warehouse OTHER.duckdb"
+            ) from None
+        raise WarehouseError(
+            f"{path}: cannot open the warehouse ({text.splitlines()[0]})"
+        ) from None
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
+        ) from None
+    if not read_only:
+        con.execute(SCHEMA.read_text())
+        close_abandoned_runs(con)
+    return con
+
+
+def close_abandoned_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs left 'running' by a process that died as 'abandoned' and drop their rows.
+
+    Only a writer calls this, and DuckDB admits one writer process, so nothing else can be
+    writing those runs.
+    """
+    stale = [
+        r[0]
+        for r in con.execute("SELECT run_id FROM harvest_runs WHERE status = 'running'").fetchall()
+    ]
+    for run_id in stale:
+        _drop_rows(con, run_id)
+        con.execute(
+            "UPDATE harvest_runs SET status = 'abandoned', finished_at = now(), "
+            "error = coalesce(error, 'the harvest process ended before it finished') WHERE run_id = ?",
+            [run_id],
+        )
+    return len(stale)
+
+
+def _drop_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute("DELETE FROM datasets WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM distributions WHERE run_id = ?", [run_id])
+
+
+def new_run_id(portal_id: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{portal_id}-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class Warehouse:
+    """One writer connection shared by the harvest threads of one process."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH):
+        self.path = Path(path)
+        self.con = connect(self.path)
+        self.lock = threading.Lock()
+        self._columns = {t: self._describe(t) for t in ("datasets", "distributions")}
+
+    def close(self) -> None:
+        with self.lock:
+            self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def _describe(self, table: str) -> dict[str, str]:
+        rows = self.con.execute(f"DESCRIBE {table}").fetchall()
+        return {name: typ for name, typ, *_ in rows}
+
+    def columns(self, table: str) -> dict[str, str]:
+        return self._columns[table]
+
+    # ------------------------------------------------------------ snapshot writing
+
+    def begin_run(self, portal, started_at: datetime | None = None) -> str:
+        from flows import __version__  # the version of the code writing the run
+
+        started_at = started_at or datetime.now(UTC)
+        run_id = new_run_id(portal.id, started_at)
+        with self.lock:
+            self.con.execute(
+                "INSERT INTO harvest_runs (run_id, portal_id, platform, api_url, organization, started_at, "
+                "status, odwatch_version) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                [
+                    run_id,
+                    portal.id,
+                    portal.platform,
+                    portal.url,
+                    portal.organization,
+                    started_at,
+                    __version__,
+                ],
+            )
+        return run_id
+
+    def add_page(self, run_id: str, seq: int, resp) -> None:
+        body = resp.body.encode("utf-8", "replace")
+        with self.lock:
+            self.con.execute(
+                "INSERT INTO raw_pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    seq,
+                    resp.url,
+                    resp.status,
+                    resp.content_type,
+                    resp.fetched_at,
+                    resp.elapsed_ms,
+                    len(body),
+                    zlib.compress(body, 1),
+                ],
+            )
+
+    def add_records(self, table: str, records: Iterable[dict]) -> int:
+        """Bulk-insert records (dicts keyed by column) through an NDJSON temp file."""
+        columns = self.columns(table)
+        n = 0
+        fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                for rec in records:
+                    fh.write(json.dumps(rec, ensure_ascii=False, default=_json_default))
+                    fh.write("\n")
+                    n += 1
+            if n:
+                spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+                cols = ", ".join(f'"{c}"' for c in columns)
+                with self.lock:
+                    self.con.execute(
+                        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_json(?, "
+                        f"format = 'newline_delimited', columns = {spec}, maximum_object_size = 134217728)",
+                        [tmp],
+                    )
+        finally:
+            os.unlink(tmp)
+        return n
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        method: str | None,
+        expected_count: int | None,
+        request_count: int,
+        warnings: list[str],
+    ) -> tuple[int, int]:
+        """Mark the run complete: from now on it is the portal's latest snapshot."""
+        with self.lock:
+            n_ds = self.con.execute(
+                "SELECT count(*) FROM datasets WHERE run_id = ?", [run_id]
+            ).fetchone()[0]
+            n_di = self.con.execute(
+                "SELECT count(*) FROM distributions WHERE run_id = ?", [run_id]
+            ).fetchone()[0]
+            self.con.execute(
+                "UPDATE harvest_runs SET status = 'ok', finished_at = now(), method = ?, expected_count = ?, "
+                "dataset_count = ?, distribution_count = ?, request_count = ?, warnings = ? WHERE run_id = ?",
+                [
+                    method,
+                    expected_count,
+                    n_ds,
+                    n_di,
+                    request_count,
+                    "; ".join(warnings) or None,
+                    run_id,
+                ],
+            )
+        return n_ds, n_di
+
+    def fail_run(
+        self,
+        run_id: str,
+        error: str,
+        *,
+        request_count: int | None = None,
+        method: str | None = None,
+    ) -> None:
+        """Record the failure; drop the partial rows; keep the raw pages as evidence."""
+        with self.lock:
+            _drop_rows(self.con, run_id)
+            self.con.execute(
+                "UPDATE harvest_runs SET status = 'failed', finished_at = now(), error = ?, "
+                "request_count = ?, method = ? WHERE run_id = ?",
+                [error, request_count, method, run_id],
+            )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per portal: its last attempt and its latest complete snapshot."""
+    rows = con.execute(
+        """
+        WITH last_attempt AS (
+            SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY portal_id ORDER BY started_at DESC, run_id DESC) AS rn
+                FROM harvest_runs WHERE status <> 'running'
+            ) WHERE rn = 1
+        )
+        SELECT a.portal_id, a.status AS last_status, a.error AS last_error, a.started_at AS last_started,
+               a.finished_at AS last_finished, l.run_id AS snapshot_run, l.finished_at AS snapshot_at,
+               l.dataset_count, l.distribution_count, l.expected_count, l.warnings, l.method
+        FROM last_attempt a LEFT JOIN latest_runs l USING (portal_id)
+        ORDER BY a.portal_id
+        """
+    )
+    names = [d[0] for d in rows.description]
+    return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+
+def raw_page_text(con: duckdb.DuckDBPyConnection, run_id: str, seq: int) -> str:
+    """The stored body of one API response, decompressed."""
+    row = con.execute(
+        "SELECT body_zlib FROM raw_pages WHERE run_id = ? AND seq = ?", [run_id, seq]
+    ).fetchone()
+    if row is None:
+        raise WarehouseError(f"no raw page {seq} for run {run_id}")
+    return zlib.decompress(row[0]).decode("utf-8")
