@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import importlib
 import os
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from warehouse.store import DEFAULT_PATH, WarehouseError, connect
 
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
+# Modules that add their own subcommands: each has register(subparsers, common_options).
+COMMAND_MODULES: list[str] = []
 
 
 class UsageError(Exception):
@@ -173,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
         warehouse=str(Path("warehouse") / "demo.duckdb"),
         site=str(Path("dashboards") / "site"),
     )
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
     return parser
 
 

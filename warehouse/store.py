@@ -66,9 +66,15 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
             f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
         ) from None
     if not read_only:
-        con.execute(SCHEMA.read_text())
+        for sql in schema_files():
+            con.execute(sql.read_text())
         close_abandoned_runs(con)
     return con
+
+
+def schema_files() -> list[Path]:
+    """schema.sql first, then each topic's own schema_<topic>.sql (links, findings ...)."""
+    return [SCHEMA, *sorted(SCHEMA.parent.glob("schema_*.sql"))]
 
 
 def close_abandoned_runs(con: duckdb.DuckDBPyConnection) -> int:

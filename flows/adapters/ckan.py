@@ -128,6 +128,8 @@ class CkanClient:
         except requests.exceptions.ReadTimeout as exc:
             raise _ServerError(f"{where}: read timed out") from exc
         except requests.exceptions.ConnectionError as exc:
+            if "Read timed out" in str(exc):  # urllib3's retry wraps read timeouts this way
+                raise _ServerError(f"{where}: read timed out") from exc
             raise PortalUnavailable(f"{where}: cannot connect ({_reason(exc)})") from exc
         except requests.exceptions.RequestException as exc:
             raise PortalUnavailable(f"{where}: request failed ({_reason(exc)})") from exc
@@ -174,9 +176,10 @@ def harvest_ckan(
     session: requests.Session,
     on_page: Callable[[Response], None],
     stats_out: list[HarvestStats] | None = None,
+    timeout: float | tuple[float, float] = (10.0, 120.0),
 ) -> Iterator[list[dict]]:
     """Yield batches of distinct package dicts; `stats_out` receives the HarvestStats."""
-    client = CkanClient(portal, session, on_page)
+    client = CkanClient(portal, session, on_page, timeout=timeout)
     if stats_out is not None:
         stats_out.append(client.stats)
     seen_ids: set[str] = set()
@@ -209,7 +212,10 @@ def harvest_ckan(
                 f"package_search unusable ({exc}); used package_list + package_show"
             )
             client.stats.method = "package_list"
-            yield from _list_and_show(client, portal, fresh, seen_names)
+            try:
+                yield from _list_and_show(client, portal, fresh, seen_names)
+            except PortalError as fallback_exc:
+                raise type(fallback_exc)(f"{fallback_exc}; before that, {exc}") from fallback_exc
             return
         expected = client.stats.expected_count or 0
         if len(seen_ids) < expected:
@@ -236,13 +242,15 @@ def _search_pages(client: CkanClient, portal: Portal) -> Iterator[list[dict]]:
     while True:
         try:
             result = client.call("package_search", {**params, "start": start, "rows": rows})
-        except _ServerError:
+        except _ServerError as exc:
             errors += 1
             if errors > MAX_SERVER_ERRORS:
                 if start == 0:
-                    raise _SearchBroken("package_search keeps failing") from None
+                    raise _SearchBroken(
+                        f"package_search failed {errors} times in a row, last: {exc}"
+                    ) from None
                 raise PortalUnavailable(
-                    f"{portal.url}: package_search failed {errors} times in a row at offset {start}"
+                    f"{portal.url}: package_search failed {errors} times in a row at offset {start}, last: {exc}"
                 ) from None
             rows = max(1, rows // 3)
             continue

@@ -1,0 +1,126 @@
+"""portals.yaml: the real file loads; every mistake is one line naming file, portal and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from flows.config import ConfigError, load_portals, select
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_repo_portals_yaml():
+    portals = load_portals(ROOT / "portals.yaml")
+    assert [(p.id, p.platform, p.enabled) for p in portals] == [
+        ("leipzig", "ckan", True),
+        ("bochum", "ckan", True),
+        ("berlin", "ckan", True),
+        ("hamburg", "ckan", True),
+        ("muenchen", "ckan", True),
+        ("govdata", "ckan", True),
+        ("dortmund", "opendatasoft", False),
+    ]
+    bochum = portals[1]
+    assert (bochum.url, bochum.organization, bochum.city) == (
+        "https://opendata.ruhr",
+        "stadt-bochum",
+        "Bochum",
+    )
+    assert [p.id for p in select(portals, None)] == [
+        "leipzig",
+        "bochum",
+        "berlin",
+        "hamburg",
+        "muenchen",
+        "govdata",
+    ]
+
+
+GOOD = """portals:
+  - id: bochum
+    title: Stadt Bochum auf opendata.ruhr
+    city: Bochum
+    platform: ckan
+    url: https://opendata.ruhr
+    organization: stadt-bochum
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            GOOD.replace("organization:", "organisation:"),
+            "portal 'bochum' (#1): unknown key 'organisation'; allowed keys are id, title, city, platform, url, "
+            "organization, enabled, allow_private_urls, page_size, population, state, kind, notes",
+        ),
+        (
+            GOOD.replace("https://opendata.ruhr", "opendata.ruhr"),
+            "portal 'bochum' (#1): bad url 'opendata.ruhr'; give the portal's base URL, e.g. https://opendata.example.de",
+        ),
+        (
+            GOOD.replace("platform: ckan", "platform: socrata"),
+            "portal 'bochum' (#1): unknown platform 'socrata'; use one of ckan, dkan, opendatasoft, dcat, datajson",
+        ),
+        (
+            GOOD.replace("platform: ckan", "platform: opendatasoft"),
+            "portal 'bochum' (#1): platform 'opendatasoft' has no adapter yet; set 'enabled: false' until it is supported",
+        ),
+        (
+            GOOD.replace("    city: Bochum\n", ""),
+            "portal 'bochum' (#1): missing or empty 'city'; add 'city: ...' to this portal",
+        ),
+        (
+            GOOD + GOOD[len("portals:\n") :],
+            "portal 'bochum' (#2): duplicate id 'bochum'; give every portal its own id",
+        ),
+        (
+            GOOD + "    enabled: yes please\n",
+            "portal 'bochum' (#1): 'enabled' must be true or false; write 'enabled: true' or 'enabled: false'",
+        ),
+        (
+            "portals: [\n",
+            "line 2, column 1: expected the node content, but found '<stream end>'; fix the YAML syntax there",
+        ),
+        (
+            "sites: []\n",
+            "top level: expected a mapping with the single key 'portals'; see README 'Adding a portal'",
+        ),
+    ],
+)
+def test_mistakes_are_one_line(tmp_path, text, message):
+    path = tmp_path / "portals.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_portals(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):
+    path = tmp_path / "portals.yaml"
+    path.write_text(GOOD.replace("url: https://opendata.ruhr", "url: ftp://opendata.ruhr"))
+    code = main(["run", "--portals", str(path), "--warehouse", str(tmp_path / "w.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"odwatch: error: {path}: portal 'bochum' (#1): bad url 'ftp://opendata.ruhr'; "
+        "give the portal's base URL, e.g. https://opendata.example.de\n"
+    )
+
+
+def test_cli_missing_file_and_unknown_only(tmp_path, capsys):
+    assert main(["run", "--portals", str(tmp_path / "nope.yaml")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"odwatch: error: {tmp_path / 'nope.yaml'}: file not found; pass --portals FILE or create portals.yaml\n"
+    )
+    path = tmp_path / "portals.yaml"
+    path.write_text(GOOD)
+    assert main(["run", "--portals", str(path), "--only", "bohcum"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"odwatch: error: {path}: --only bohcum: no portal with that id; known ids: bochum\n"
+    )
