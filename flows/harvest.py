@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,8 +12,11 @@ from datetime import UTC, datetime
 import requests
 
 from flows.adapters.ckan import HarvestStats, Response, harvest_ckan, parse_package
+from flows.adapters.datajson import fetch_datajson, parse_datajson_dataset
+from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
 from flows.adapters.errors import PortalError, PortalUnavailable
 from flows.adapters.http import make_session
+from flows.adapters.opendatasoft import fetch_opendatasoft, parse_ods_dataset
 from flows.config import Portal
 from warehouse.store import Warehouse
 
@@ -22,6 +27,9 @@ Fetch = Callable[
 ADAPTERS: dict[str, tuple[Fetch, Callable]] = {
     "ckan": (harvest_ckan, parse_package),
     "dkan": (harvest_ckan, parse_package),
+    "opendatasoft": (fetch_opendatasoft, parse_ods_dataset),
+    "dcat": (fetch_dcat, parse_dcat_dataset),
+    "datajson": (fetch_datajson, parse_datajson_dataset),
 }
 
 
@@ -48,6 +56,44 @@ class HarvestResult:
         return f"{self.portal_id}: FAILED after {self.seconds:.1f}s: {self.error}"
 
 
+def prefetch(batches: Iterator[list[dict]], depth: int = 1) -> Iterator[list[dict]]:
+    """Run the fetch generator one page ahead in a thread, so the next page downloads and
+    decodes while this one is written to DuckDB (which releases the GIL). At most `depth`
+    pages wait in the queue: memory stays bounded by the page size, not the catalogue."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=pump, name="odwatch-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def harvest_portal(
     portal: Portal, wh: Warehouse, session: requests.Session | None = None
 ) -> HarvestResult:
@@ -69,7 +115,7 @@ def harvest_portal(
         return (datetime.now(UTC) - started).total_seconds()
 
     try:
-        for batch in fetch(portal, session, on_page, stats_out):
+        for batch in prefetch(fetch(portal, session, on_page, stats_out)):
             datasets, distributions = [], []
             for raw in batch:
                 dataset, dists = parse(raw, portal.id, portal.url, run_id)

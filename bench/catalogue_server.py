@@ -1,0 +1,96 @@
+"""A CKAN catalogue of N datasets cloned from the 800 real corpus records, for benchmarks.
+
+Runs as its own process (so the server does not share the harvester's CPU core or memory
+accounting). Datasets are pre-encoded JSON strings; package_search pages, package_list and
+package_show are answered by joining them. Prints `ready <port>` when it listens.
+
+    python bench/catalogue_server.py N [CORPUS_DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+
+def clone_catalogue(n: int, corpus: Path) -> list[tuple[str, str]]:
+    page = json.loads(
+        (corpus / "ckan/dados-gov-br/catalog_check_ignore_packages__0.json").read_text()
+    )
+    bases = [json.dumps(p) for p in page["result"]["results"]]
+    out = []
+    for i in range(n):
+        pkg = json.loads(bases[i % len(bases)])
+        pkg["id"] = f"{i:08d}-{pkg['id'][9:]}"
+        pkg["name"] = f"{pkg['name']}-{i}"
+        pkg["metadata_created"] = f"2020-01-01T00:00:00.{i:06d}"
+        for r in pkg.get("resources", []):
+            r["id"] = f"{i:08d}-{r['id'][9:]}"
+            r["package_id"] = pkg["id"]
+        out.append((pkg["name"], json.dumps(pkg)))
+    return out
+
+
+def serve(n: int, corpus: Path) -> None:
+    items = clone_catalogue(n, corpus)
+    by_name = {name: body for name, body in items}
+    bodies = [body for _, body in items]
+    names = json.dumps([name for name, _ in items])
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def setup(self):
+            super().setup()
+            # headers and body go out in two writes: without this, Nagle + delayed ACK
+            # add ~40 ms to every keep-alive request
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def do_POST(self):  # noqa: N802  (ckanapi's default: JSON body)
+            length = int(self.headers.get("Content-Length") or 0)
+            data = json.loads(self.rfile.read(length) or b"{}")
+            self.answer(urlsplit(self.path), {k: str(v) for k, v in data.items()})
+
+        def do_GET(self):  # noqa: N802
+            parts = urlsplit(self.path)
+            self.answer(parts, {k: v[-1] for k, v in parse_qs(parts.query).items()})
+
+        def answer(self, parts, q):
+            action = parts.path.rsplit("/", 1)[-1]
+            status = 200
+            if action == "package_search":
+                start, rows = int(q.get("start", 0)), min(1000, int(q.get("rows", 10)))
+                body = (
+                    '{"help": "", "success": true, "result": {"count": %d, "sort": "", "results": [%s]}}'
+                    % (n, ",".join(bodies[start : start + rows]))
+                )
+            elif action == "package_list":
+                body = '{"help": "", "success": true, "result": %s}' % names
+            elif action == "package_show" and q.get("id") in by_name:
+                body = '{"help": "", "success": true, "result": %s}' % by_name[q["id"]]
+            else:
+                status, body = (
+                    404,
+                    '{"success": false, "error": {"__type": "Not Found Error", "message": "nf"}}',
+                )
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(f"ready {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), Path(sys.argv[2] if len(sys.argv) > 2 else "../shared/corpus"))
