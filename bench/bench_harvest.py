@@ -59,8 +59,8 @@ def main() -> None:
     args = ap.parse_args()
     py = sys.executable
     ckanapi = str(Path(py).with_name("ckanapi"))
-    print(f"| datasets | tool | wall s | peak RSS MB | datasets/s |")
-    print(f"|---:|---|---:|---:|---:|")
+    print("| datasets | tool | wall s | peak RSS MB | datasets/s |")
+    print("|---:|---|---:|---:|---:|")
     for n in args.sizes:
         server = subprocess.Popen(
             [py, "bench/catalogue_server.py", str(n), args.corpus],

@@ -67,14 +67,14 @@ def serve(n: int, corpus: Path) -> None:
             status = 200
             if action == "package_search":
                 start, rows = int(q.get("start", 0)), min(1000, int(q.get("rows", 10)))
-                body = (
-                    '{"help": "", "success": true, "result": {"count": %d, "sort": "", "results": [%s]}}'
-                    % (n, ",".join(bodies[start : start + rows]))
-                )
+                page = ",".join(bodies[start : start + rows])
+                body = f'{{"help": "", "success": true, "result": {{"count": {n}, "sort": "", "results": [{page}]}}}}'
+
             elif action == "package_list":
-                body = '{"help": "", "success": true, "result": %s}' % names
+                body = f'{{"help": "", "success": true, "result": {names}}}'
             elif action == "package_show" and q.get("id") in by_name:
-                body = '{"help": "", "success": true, "result": %s}' % by_name[q["id"]]
+                body = f'{{"help": "", "success": true, "result": {by_name[q["id"]]}}}'
+
             else:
                 status, body = (
                     404,

@@ -10,8 +10,8 @@ Retry-After, HTML, a slow answer, datasets inserted while paging).
 from __future__ import annotations
 
 import json
-import socket
 import re
+import socket
 import threading
 import time
 from collections import Counter
