@@ -7,20 +7,30 @@ Every request odwatch makes goes through `make_session()`. The session
 - retries 429 and 503 answers a few times, honouring Retry-After (capped, so a hostile
   portal cannot park a run for a day) through urllib3's own Retry;
 - limits each host to `per_host_concurrency` requests at a time and `per_host_rate` per second,
-  shared by all sessions in the process, so parallel tasks stay polite together.
+  shared by all sessions in the process, so parallel tasks stay polite together;
+- optionally (`refuse_private_addresses=True`, used for the URLs portals list) refuses to
+  connect to loopback, private, link-local, multicast and other non-global addresses. The check
+  runs when a connection is opened, on the very addresses connected to, so a name that
+  resolves differently the second time (DNS rebinding) cannot slip through.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 from urllib3.util.retry import Retry
 
+from checks.links import addresses_refusal
 from flows import __version__
 
 CONTACT_URL = os.environ.get("ODWATCH_CONTACT_URL", "https://github.com/odwatch/odwatch")
@@ -77,16 +87,115 @@ def _gate(host: str, concurrency: int, rate: float) -> _HostGate:
         return gate
 
 
+class AddressRefused(NewConnectionError):
+    """The host resolves to an address odwatch does not connect to (see `address_refusal`).
+
+    A NewConnectionError, so it travels through urllib3 and requests like any failed connect;
+    `refused_reason(exc)` digs it out of the requests exception.
+    """
+
+    def __init__(self, conn: HTTPConnection, host: str, why: str, address: str) -> None:
+        self.host = host
+        self.why = why  # loopback, private, link-local ... (checks.links.address_refusal)
+        self.address = address
+        super().__init__(
+            conn, f"refused to connect to {host}: it resolves to a {why} address {address}"
+        )
+
+
+def refused_reason(exc: BaseException) -> AddressRefused | None:
+    """The AddressRefused behind a requests/urllib3 exception chain, if any."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, AddressRefused):
+            return e
+        todo.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+    return None
+
+
+def _checked_conn(conn: HTTPConnection) -> socket.socket:
+    """HTTPConnection._new_conn with the address check between resolving and connecting.
+
+    Through a proxy the proxy resolves the target, so only the caller's own resolution of the
+    target (before the request) can be checked; the proxy itself is the operator's choice.
+    """
+    if conn.proxy is not None:
+        return HTTPConnection._new_conn(conn)
+    try:
+        infos = socket.getaddrinfo(conn._dns_host, conn.port, 0, socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise NameResolutionError(conn.host, conn, e) from e
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    refusal = addresses_refusal(addresses)
+    if refusal:
+        raise AddressRefused(conn, conn.host, *refusal)
+    error: OSError | None = None
+    for address in addresses:  # connect to exactly the addresses that were checked
+        try:
+            return urllib3_connection.create_connection(
+                (address, conn.port),
+                conn.timeout,
+                source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
+        except TimeoutError as e:
+            raise ConnectTimeoutError(
+                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+            ) from e
+        except OSError as e:
+            error = e
+    raise NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error
+
+
+class _CheckedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked_conn(self)
+
+
+class _CheckedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked_conn(self)
+
+
+class _CheckedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
 class PoliteAdapter(HTTPAdapter):
     """HTTPAdapter with a default timeout and a per-host gate."""
 
     def __init__(
-        self, *, timeout, per_host_concurrency: int, per_host_rate: float, **kwargs
+        self,
+        *,
+        timeout,
+        per_host_concurrency: int,
+        per_host_rate: float,
+        refuse_private_addresses: bool = False,
+        **kwargs,
     ) -> None:
         self.default_timeout = timeout
         self.per_host_concurrency = per_host_concurrency
         self.per_host_rate = per_host_rate
+        self.refuse_private_addresses = refuse_private_addresses
         super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[override]
+        super().init_poolmanager(*args, **kwargs)
+        if self.refuse_private_addresses:
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": _CheckedHTTPConnectionPool,
+                "https": _CheckedHTTPSConnectionPool,
+            }
 
     def send(self, request, **kwargs):  # type: ignore[override]
         if kwargs.get("timeout") is None:
@@ -103,8 +212,16 @@ def make_session(
     per_host_concurrency: int = 2,
     per_host_rate: float = 5.0,
     max_retry_after: float = MAX_RETRY_AFTER,
+    refuse_private_addresses: bool = False,
+    pool_connections: int = 10,
+    pool_maxsize: int = 10,
 ) -> requests.Session:
-    """A requests.Session configured for talking to portals politely."""
+    """A requests.Session configured for talking to portals politely.
+
+    `retries=0` turns urllib3's retrying off (the link checker schedules its own single retry
+    after a Retry-After, so no worker thread sleeps). `pool_connections` is how many hosts keep
+    their keep-alive connections at once; raise it when talking to many hosts.
+    """
     retry = CappedRetry(
         total=retries,
         connect=retries,
@@ -124,7 +241,10 @@ def make_session(
         timeout=timeout,
         per_host_concurrency=per_host_concurrency,
         per_host_rate=per_host_rate,
+        refuse_private_addresses=refuse_private_addresses,
         max_retries=retry,
+        pool_connections=pool_connections,
+        pool_maxsize=pool_maxsize,
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
