@@ -18,7 +18,7 @@ from warehouse.store import DEFAULT_PATH, WarehouseError, connect
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck"]
 
 
 class UsageError(Exception):

@@ -12,6 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import Portal
 from flows.harvest import HarvestResult, harvest_portal
+from flows.linkcheck import check_links
 from flows.publish import publish_site
 from warehouse.store import Warehouse
 
@@ -57,10 +58,24 @@ def harvest_task(portal: Portal, warehouse_path: str) -> HarvestResult:
     return result
 
 
+@task(name="check-links", cache_policy=NO_CACHE)
+def check_links_task(warehouse_path: str, portals: list[Portal]) -> str:
+    return check_links(_wh(warehouse_path), portals).line()
+
+
 @task(name="assess", cache_policy=NO_CACHE)
 def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
-    # Placeholder until the quality checks land: nothing is scored yet.
-    return f"assessment not implemented yet ({len(run_ids)} new snapshots kept for it)"
+    from flows.assess import assess_runs, pending_runs
+
+    wh = _wh(warehouse_path)
+    with wh.lock:  # harvest threads share the connection; assess writes in one go
+        cur = wh.cursor()
+        try:
+            results = assess_runs(cur, pending_runs(cur, include=run_ids))
+        finally:
+            cur.close()
+    scored = ", ".join(f"{r.portal_id} {r.points:.0f}/{r.max_assessable}" for r in results)
+    return f"{len(results)} snapshot(s) assessed" + (f" ({scored})" if scored else "")
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -84,6 +99,7 @@ def odwatch_run(
     retries: int = 2,
     retry_delay: float = 30,
     max_parallel: int = 4,
+    link_check: bool = True,
 ) -> list[HarvestResult]:
     """Harvest each portal (own task, own retries; one failing does not stop the others),
     then assess the new snapshots and publish the site."""
@@ -113,6 +129,8 @@ def odwatch_run(
         order = {p.id: i for i, p in enumerate(portals)}
         results.sort(key=lambda r: order.get(r.portal_id, 0))
         ok_runs = [r.run_id for r in results if r.status == "ok"]
+        if link_check:  # the latest snapshot of every portal, also one that failed today
+            _progress(f"check-links: {check_links_task(warehouse_path, portals)}")
         note = assess_task(warehouse_path, ok_runs)
         _progress(f"assess: {note}")
         page = publish_task(warehouse_path, portals, site_dir)

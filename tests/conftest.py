@@ -16,6 +16,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ["ODWATCH_ALLOW_PRIVATE_URLS"] = "1"  # local test servers live on 127.0.0.1
+# Recorded corpus URLs name real hosts; with no network, the link checker must not spend
+# the suite's time on DNS look-ups that cannot succeed.
+os.environ.setdefault("ODWATCH_OFFLINE", "1")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,78 @@
+"""The fix list as text: a table for a terminal and a JSON document (pure: rows -> str).
+
+Rows come from :func:`flows.findings.fix_list`: one per dataset and finding code, ordered by
+the dataset's rank, with ``rank``, ``dataset_id``, ``dataset_title``, ``landing_page``,
+``dataset_points_gain``, ``code``, ``severity``, ``title``, ``points_lost``,
+``distributions``, ``evidence`` and ``fix``.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def _evidence_short(text: str | None, n: int = 70) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render_table(assessment: dict, rows: list[dict]) -> str:
+    lines = [
+        f"{assessment['portal_id']}: snapshot {assessment['run_id']}, method {assessment['method_version']}; "
+        f"{len({r['dataset_id'] for r in rows})} datasets flagged, ranked by points to gain"
+    ]
+    current = None
+    for r in rows:
+        if r["dataset_id"] != current:
+            current = r["dataset_id"]
+            lines.append("")
+            lines.append(
+                f"{r['rank']:>4}. +{r['dataset_points_gain']:g} points  {r['dataset_title'] or r['dataset_id']}"
+            )
+            lines.append(f"      {r['landing_page']}")
+        count = f" x{r['distributions']}" if r["distributions"] > 1 else ""
+        evidence = _evidence_short(r["evidence"])
+        lines.append(
+            f"      {r['points_lost']:>6g}  {r['severity']:<7} {r['code']}{count}"
+            + (f"  [{evidence}]" if evidence else "")
+        )
+        lines.append(f"              fix: {r['fix']}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(assessment: dict, rows: list[dict]) -> str:
+    datasets: dict[str, dict] = {}
+    for r in rows:
+        d = datasets.setdefault(
+            r["dataset_id"],
+            {
+                "rank": r["rank"],
+                "dataset_id": r["dataset_id"],
+                "title": r["dataset_title"],
+                "landing_page": r["landing_page"],
+                "points_gain": r["dataset_points_gain"],
+                "findings": [],
+            },
+        )
+        d["findings"].append(
+            {
+                k: r[k]
+                for k in (
+                    "code",
+                    "severity",
+                    "title",
+                    "points_lost",
+                    "distributions",
+                    "evidence",
+                    "fix",
+                )
+            }
+        )
+    doc = {
+        **assessment,
+        "snapshot_at": str(assessment["snapshot_at"]),
+        "datasets": list(datasets.values()),
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

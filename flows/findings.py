@@ -1,0 +1,127 @@
+"""The fix list: a portal's flagged datasets ranked by the points fixing them would gain.
+
+``odwatch findings --portal ID`` reads the portal's latest assessment (the warehouse opened
+read-only: it never writes) and prints one row per dataset and finding code with the
+dataset's portal link, the evidence and the fix hint, as a table, CSV (spreadsheet-safe, see
+:mod:`checks.export`) or JSON (rendering: :mod:`dashboards.fixlist`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import duckdb
+
+from checks.export import write_csv
+from dashboards.fixlist import render_json, render_table
+from flows.assess import AssessError
+from warehouse.store import connect
+
+FIX_COLUMNS = (
+    "rank",
+    "dataset_id",
+    "dataset_title",
+    "landing_page",
+    "dataset_points_gain",
+    "code",
+    "severity",
+    "title",
+    "points_lost",
+    "distributions",
+    "evidence",
+    "fix",
+)
+
+
+def fix_list(
+    con: duckdb.DuckDBPyConnection, portal_id: str, run_id: str | None = None
+) -> tuple[dict, list[dict]]:
+    """Flagged datasets of a portal's latest assessment (or of `run_id` under the newest method
+    that assessed it), ranked by the points fixing them would gain; one row per dataset and
+    code. Returns (assessment row, rows)."""
+    where = "a.run_id = ?" if run_id else "a.portal_id = ?"
+    source = "assessments" if run_id else "latest_assessments"
+    head = con.execute(
+        f"""
+        SELECT a.assessment_id, a.run_id, a.portal_id, a.method_version, a.snapshot_at
+        FROM {source} a JOIN methods m USING (method_version)
+        WHERE {where} AND a.status = 'ok'
+        ORDER BY m.first_used_at DESC, a.assessed_at DESC LIMIT 1
+        """,
+        [run_id or portal_id],
+    ).fetchone()
+    if head is None:
+        known = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT portal_id FROM latest_assessments ORDER BY 1"
+            ).fetchall()
+        ]
+        what = f"run '{run_id}'" if run_id else f"portal '{portal_id}'"
+        raise AssessError(
+            f"no assessment of {what} in the warehouse; run 'odwatch assess' "
+            f"(assessed portals: {', '.join(known) or 'none'})"
+        )
+    assessment = dict(
+        zip(
+            ("assessment_id", "run_id", "portal_id", "method_version", "snapshot_at"),
+            head,
+            strict=True,
+        )
+    )
+    rows = con.execute(
+        """
+        WITH f AS (
+            SELECT dataset_id, code, any_value(severity) AS severity, sum(points_lost) AS points_lost,
+                   count(distribution_id) AS distributions,
+                   string_agg(DISTINCT evidence, ' | ' ORDER BY evidence) AS evidence
+            FROM findings WHERE assessment_id = ? GROUP BY dataset_id, code
+        ),
+        d AS (
+            SELECT dataset_id, sum(points_lost) AS gain, count(*) AS n FROM f GROUP BY dataset_id
+        ),
+        ranked AS (
+            SELECT d.*, ds.title, ds.landing_page,
+                   row_number() OVER (ORDER BY round(d.gain, 6) DESC, d.n DESC, ds.title, d.dataset_id) AS rank
+            FROM d JOIN datasets ds ON ds.run_id = ? AND ds.dataset_id = d.dataset_id
+            QUALIFY row_number() OVER (PARTITION BY d.dataset_id ORDER BY ds.rowid) = 1
+        )
+        SELECT r.rank, r.dataset_id, r.title AS dataset_title, r.landing_page,
+               round(r.gain, 2) AS dataset_points_gain, f.code, f.severity, mc.title,
+               round(f.points_lost, 2) AS points_lost, f.distributions, f.evidence, mc.fix
+        FROM f JOIN ranked r USING (dataset_id)
+        LEFT JOIN method_checks mc ON mc.method_version = ? AND mc.code = f.code
+        ORDER BY r.rank, round(f.points_lost, 6) DESC,
+                 CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, f.code
+        """,
+        [assessment["assessment_id"], assessment["run_id"], assessment["method_version"]],
+    )
+    names = [d[0] for d in rows.description]
+    return assessment, [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    con = connect(args.warehouse, read_only=True)
+    try:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        if "latest_assessments" not in tables:
+            raise AssessError(f"{args.warehouse}: no assessments yet; run 'odwatch assess' first")
+        try:
+            assessment, rows = fix_list(con, args.portal, args.run)
+        except AssessError as exc:
+            raise AssessError(f"{args.warehouse}: {exc}") from None
+    finally:
+        con.close()
+    if args.limit is not None:
+        keep = {r["dataset_id"] for r in rows if r["rank"] <= args.limit}
+        rows = [r for r in rows if r["dataset_id"] in keep]
+    if args.format == "csv":
+        write_csv(rows, FIX_COLUMNS, sys.stdout)
+    elif args.format == "json":
+        sys.stdout.write(render_json(assessment, rows))
+    else:
+        sys.stdout.write(render_table(assessment, rows))
+    return 0

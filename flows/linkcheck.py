@@ -1,0 +1,456 @@
+"""Check that the data really is there: `odwatch check-links` and the link step of `odwatch run`.
+
+1. Every distinct access and download URL of the latest snapshots that is due (see
+   `checks.links.is_due`: healthy URLs rest for a week, failures come back sooner) is checked
+   with `flows.probe.Prober` (HEAD, GET fallback, redirects validated hop by hop), through
+   `flows.hostpool` (per-host concurrency and rate, hosts interleaved, Retry-After honoured
+   once per URL by pausing the host). Hosts whose names do not resolve, URLs that are not
+   http(s) and refused private addresses cost no request and no waiting.
+2. A sample of distributions per portal is fetched and its content judged (flows/content.py).
+3. 5-star openness is recomputed for every distribution of those snapshots.
+
+Offline, nothing is called dead: when not one host name resolves, the run's URLs are `error`
+(dns-unavailable); ODWATCH_OFFLINE=1 skips name lookups altogether (tests, offline demos).
+
+Private addresses are refused unless the distribution's portal says `allow_private_urls: true`
+(all portals listing a URL must allow it) or ODWATCH_ALLOW_PRIVATE_URLS=1 is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from checks.links import (
+    DEFAULT_SCHEDULE,
+    OUTCOMES,
+    RETRY_AFTER_STATUSES,
+    Schedule,
+    addresses_refusal,
+    classify_error,
+    host_key,
+    is_due,
+    url_problem,
+)
+from flows import linkstore
+from flows.config import Portal
+from flows.content import check_samples, score_stars
+from flows.hostpool import run_per_host
+from flows.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
+from warehouse.store import Warehouse, WarehouseError
+
+ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"
+OFFLINE_ENV = "ODWATCH_OFFLINE"
+FLUSH_EVERY = 500
+
+
+def env_allows_private() -> bool:
+    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+@dataclass
+class LinkCheckOptions:
+    rate: float = 2.0  # requests per second per host
+    concurrency: int = 2  # requests at a time per host
+    workers: int = 32
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT
+    max_retry_after: float = 30.0  # wait this long at most for a 429/503's Retry-After
+    force: bool = False  # check every URL, not only the due ones
+    max_urls: int | None = None  # check at most this many due URLs (oldest results first)
+    content_sample: int = 20  # distributions per portal whose content is sampled
+    content_max_bytes: int = 5 * 1024 * 1024
+    content_interval: timedelta = timedelta(days=7)  # a file's content is sampled again after
+    schedule: Schedule = field(default_factory=lambda: DEFAULT_SCHEDULE)
+
+
+@dataclass
+class LinkCheckSummary:
+    check_run_id: str
+    urls_known: int = 0
+    urls_due: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    requests: int = 0
+    content_checks: int = 0
+    content_findings: int = 0
+    stars: int = 0
+    seconds: float = 0.0
+
+    def counts(self) -> str:
+        return ", ".join(f"{o} {self.outcomes[o]}" for o in OUTCOMES if self.outcomes[o]) or "none"
+
+    def line(self) -> str:
+        return (
+            f"{self.urls_due} of {self.urls_known} URLs checked ({self.counts()}), "
+            f"{self.requests} requests; {self.content_checks} content samples, "
+            f"{self.content_findings} findings; 5-star levels for {self.stars} distributions; "
+            f"{self.seconds:.1f}s"
+        )
+
+
+def new_check_run_id(now: datetime) -> str:
+    return f"links-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def plan(
+    urls: dict[str, set[str]],
+    states: dict,
+    now: datetime,
+    options: LinkCheckOptions,
+    allow: dict[str, bool],
+) -> list[tuple[str, bool]]:
+    """The URLs due in this run, each with whether private addresses are allowed for it."""
+    due = [u for u in urls if options.force or is_due(u, states.get(u), now, options.schedule)]
+    # never checked first, then the oldest results
+    epoch = datetime.min.replace(tzinfo=UTC)
+    due.sort(key=lambda u: (states[u].checked_at if u in states else epoch, u))
+    if options.max_urls is not None:
+        due = due[: options.max_urls]
+    return [(u, all(allow.get(p, False) for p in urls[u])) for u in due]
+
+
+def offline() -> bool:
+    """ODWATCH_OFFLINE=1: resolve no host names (tests, demos on a machine without network)."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _is_literal(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _unverified(url: str, reason: str, error: str) -> ProbeResult:
+    c = classify_error(reason)
+    return ProbeResult(url, c.outcome, c.reason, datetime.now(UTC), final_url=url, error=error)
+
+
+def triage(
+    targets: list[tuple[str, bool]], resolver: Resolver, workers: int
+) -> tuple[list[tuple[str, bool]], list[tuple[tuple[str, bool], ProbeResult | None]]]:
+    """Split targets into those to request and those decided without a request.
+
+    Each host is resolved once, up front, so hosts that need no request (not http(s), a name
+    that does not resolve, a refused private address) never wait for a rate limit; those get
+    None (the prober decides them at once, without a request). When not one host name of the
+    run resolves, our own resolver or network is down, not the publishers' servers: those
+    URLs are `error` / dns-unavailable, never dead. With ODWATCH_OFFLINE=1 no name is looked up.
+    """
+    hosts = {_host_port(url) for url, _ in targets if url_problem(url) is None}
+    names = {hp for hp in hosts if not _is_literal(hp[0])}
+    skip = offline()
+
+    def resolve(hp: tuple[str, int]) -> tuple[tuple[str, int], list[str] | None]:
+        if skip and hp in names:
+            return hp, None
+        try:
+            return hp, resolver.resolve(*hp)
+        except socket.gaierror:
+            return hp, None
+
+    with ThreadPoolExecutor(max_workers=max(1, min(32, workers))) as pool:
+        resolved = dict(pool.map(resolve, hosts))
+    resolver_down = len(names) >= 2 and all(resolved[hp] is None for hp in names)
+    network: list[tuple[str, bool]] = []
+    local: list[tuple[tuple[str, bool], ProbeResult | None]] = []
+    for url, allowed in targets:
+        if url_problem(url) is not None:
+            local.append(((url, allowed), None))
+            continue
+        hp = _host_port(url)
+        addresses = resolved.get(hp)
+        if hp in names and addresses is None and (skip or resolver_down):
+            reason = "offline" if skip else "dns-unavailable"
+            why = (
+                f"{OFFLINE_ENV} is set: {hp[0]} not looked up"
+                if skip
+                else "no host name of this run resolved: the network or resolver is down"
+            )
+            local.append(((url, allowed), _unverified(url, reason, why)))
+        elif addresses is None or (not allowed and addresses_refusal(addresses)):
+            local.append(((url, allowed), None))
+        else:
+            network.append((url, allowed))
+    return network, local
+
+
+class _Progress:
+    def __init__(self, total: int, quiet: bool, every: float = 2.0) -> None:
+        self.total, self.quiet, self.every = total, quiet, every
+        self.done = 0
+        self.started = self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def tick(self) -> None:
+        with self.lock:
+            self.done += 1
+            now = time.monotonic()
+            if self.quiet or now - self.last < self.every:
+                return
+            self.last = now
+            rate = self.done / max(now - self.started, 1e-9)
+        print(
+            f"check-links: {self.done}/{self.total} URLs, {rate:.0f}/s", file=sys.stderr, flush=True
+        )
+
+
+def check_links(
+    wh: Warehouse,
+    portals: list[Portal],
+    options: LinkCheckOptions | None = None,
+    *,
+    now: datetime | None = None,
+    resolver: Resolver | None = None,
+    quiet: bool = True,
+) -> LinkCheckSummary:
+    """Check the URLs of the latest snapshots of `portals`; store results; return a summary."""
+    options = options or LinkCheckOptions()
+    now = now or datetime.now(UTC)
+    started = time.monotonic()
+    summary = LinkCheckSummary(new_check_run_id(now))
+    ids = [p.id for p in portals]
+    linkstore.begin_run(wh, summary.check_run_id, now, ids)
+    try:
+        allow = {p.id: p.allow_private_urls or env_allows_private() for p in portals}
+        urls = linkstore.snapshot_urls(wh, ids)
+        targets = plan(urls, linkstore.link_states(wh), now, options, allow)
+        summary.urls_known, summary.urls_due = len(urls), len(targets)
+        prober = Prober(
+            timeout=options.timeout,
+            per_host_concurrency=options.concurrency if options.concurrency > 0 else 1024,
+            per_host_rate=max(0.0, options.rate),
+            pool_connections=256,
+            resolver=resolver,
+        )
+        with prober:
+            network, local = triage(targets, prober.resolver, options.workers)
+            buffer: list[dict] = []
+            lock = threading.Lock()
+            progress = _Progress(len(targets), quiet)
+
+            def keep(target: tuple[str, bool], res: ProbeResult) -> None:
+                rec = res.record()
+                rec["check_run_id"] = summary.check_run_id
+                with lock:
+                    buffer.append(rec)
+                    summary.outcomes[res.outcome] += 1
+                    summary.requests += res.requests
+                    batch = buffer[:] if len(buffer) >= FLUSH_EVERY else None
+                    if batch:
+                        buffer.clear()
+                if batch:
+                    linkstore.insert(wh, "link_checks", batch)
+                progress.tick()
+
+            for target, decided in local:
+                keep(target, decided or prober.check(*target))
+
+            def retry(target: tuple[str, bool], res: ProbeResult) -> float | None:
+                if res.http_status in RETRY_AFTER_STATUSES and res.retry_after_s is not None:
+                    if res.retry_after_s <= options.max_retry_after:
+                        return res.retry_after_s
+                return None
+
+            run_per_host(
+                network,
+                lambda t: prober.check(*t),
+                key=lambda t: host_key(t[0]),
+                rate=options.rate,
+                concurrency=options.concurrency,
+                workers=options.workers,
+                retry=retry,
+                on_result=keep,
+            )
+            linkstore.insert(wh, "link_checks", buffer)
+            summary.content_checks, summary.content_findings = check_samples(
+                wh,
+                portals,
+                summary.check_run_id,
+                prober,
+                sample_size=options.content_sample,
+                max_bytes=options.content_max_bytes,
+                since=None if options.force else now - options.content_interval,
+                allow_private=lambda pid: allow.get(pid, False),
+                rate=options.rate,
+                concurrency=options.concurrency,
+                workers=options.workers,
+            )
+        summary.stars = score_stars(wh, ids, now)
+        summary.seconds = time.monotonic() - started
+        linkstore.finish_run(
+            wh,
+            summary.check_run_id,
+            "ok",
+            urls_known=summary.urls_known,
+            urls_due=summary.urls_due,
+            requests=summary.requests,
+            content_checks=summary.content_checks,
+            seconds=summary.seconds,
+            summary=summary.counts(),
+        )
+        return summary
+    except BaseException as exc:
+        reason = (
+            "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        )
+        linkstore.finish_run(wh, summary.check_run_id, "failed", error=reason[:500])
+        raise
+
+
+# ---------------------------------------------------------------- Prefect flow and CLI
+
+
+def check_links_flow_fn(
+    portals: list[Portal], warehouse_path: str, options: LinkCheckOptions, quiet: bool = True
+) -> LinkCheckSummary:
+    with Warehouse(warehouse_path) as wh:
+        return check_links(wh, portals, options, quiet=quiet)
+
+
+def _flow():
+    from prefect import flow
+
+    return flow(name="odwatch-check-links", validate_parameters=False, log_prints=False)(
+        check_links_flow_fn
+    )
+
+
+def check_links_flow(
+    portals: list[Portal],
+    warehouse_path: str,
+    options: LinkCheckOptions | None = None,
+    quiet: bool = True,
+) -> LinkCheckSummary:
+    """Run the link check as a Prefect flow (its own flow run in the Prefect UI)."""
+    return _flow()(portals, warehouse_path, options or LinkCheckOptions(), quiet)
+
+
+def cmd_check_links(args: argparse.Namespace) -> int:
+    from flows.config import ConfigError, load_portals
+
+    known = load_portals(args.portals)
+    if args.portal:
+        by_id = {p.id: p for p in known}
+        for pid in args.portal:
+            if pid not in by_id:
+                raise ConfigError(
+                    f"{args.portals}: --portal {pid}: no portal with that id; "
+                    f"known ids: {', '.join(sorted(by_id))}"
+                )
+        portals = [by_id[pid] for pid in args.portal]
+    else:
+        portals = [p for p in known if p.enabled]
+    with Warehouse(args.warehouse) as wh:  # fail fast (locked, missing) before Prefect starts
+        have = linkstore.snapshot_portals(wh, [p.id for p in portals])
+    portals = [p for p in portals if p.id in have]
+    if not portals:
+        raise WarehouseError(
+            f"{args.warehouse}: no harvested snapshot of those portals; run 'odwatch run' first"
+        )
+    options = LinkCheckOptions(
+        rate=args.max_per_host_rate,
+        concurrency=args.per_host_concurrency,
+        workers=args.workers,
+        timeout=(min(5.0, args.timeout), args.timeout),
+        force=args.all,
+        max_urls=args.max_urls,
+        content_sample=args.content_sample,
+        content_max_bytes=int(args.max_mb * 1024 * 1024),
+    )
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "WARNING")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if not args.quiet:
+        print(
+            f"check-links: {len(portals)} portal(s) in {args.warehouse}, at most "
+            f"{options.rate:g} requests/s per host",
+            file=sys.stderr,
+        )
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        summary = check_links_flow(portals, args.warehouse, options, quiet=args.quiet)
+    for outcome in OUTCOMES:  # data on stdout: outcome <TAB> URLs
+        print(f"{outcome}\t{summary.outcomes[outcome]}")
+    if not args.quiet:
+        print(f"check-links: {summary.line()}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common) -> None:
+    p = sub.add_parser(
+        "check-links",
+        help="check that the files of the latest snapshots are there: links, contents, 5-star openness",
+        description=(
+            "Check the access and download URLs of the latest snapshots (HEAD, GET fallback, "
+            "redirects validated), sample file contents, and score 5-star openness. Healthy "
+            "URLs are re-checked after a week, failing ones sooner. Prints outcome counts."
+        ),
+    )
+    common(p)
+    p.add_argument("--portal", action="append", metavar="ID", help="only this portal (repeatable)")
+    p.add_argument(
+        "--all", action="store_true", help="check every URL, also those found healthy recently"
+    )
+    p.add_argument(
+        "--max-per-host-rate",
+        type=float,
+        default=2.0,
+        metavar="R",
+        help="requests per second per host (default 2; 0 lifts the limit)",
+    )
+    p.add_argument(
+        "--per-host-concurrency",
+        type=int,
+        default=2,
+        metavar="N",
+        help="requests at a time per host (default 2)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=32,
+        metavar="N",
+        help="requests at a time in all (default 32)",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS", help="read timeout (default 10)"
+    )
+    p.add_argument(
+        "--max-urls", type=int, default=None, metavar="N", help="check at most N URLs this time"
+    )
+    p.add_argument(
+        "--content-sample",
+        type=int,
+        default=20,
+        metavar="N",
+        help="distributions per portal whose content is sampled (default 20; 0: none)",
+    )
+    p.add_argument(
+        "--max-mb",
+        type=float,
+        default=5.0,
+        metavar="MB",
+        help="bytes read per sample (default 5 MB)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_check_links)
