@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.odwatch-installed
 
-.PHONY: run test demo demo-corpus bench lint format clean
+.PHONY: run test demo demo-corpus bench lint format readme clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,10 @@ demo: $(STAMP)  ## the whole pipeline on local sample portals
 demo-corpus: $(STAMP)  ## the whole pipeline on the recorded CKAN data in ../shared/corpus
 	$(BIN)/odwatch demo --corpus ../shared/corpus
 
-bench: $(STAMP)  ## benchmarks; results go to bench/README.md by hand
+bench: $(STAMP)  ## benchmarks (several minutes each); results go to bench/README.md by hand
 	$(BIN)/python bench/bench_harvest.py
+	$(BIN)/python bench/bench_assess.py
+	$(BIN)/python bench/bench_links.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +37,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+readme: $(STAMP)  ## regenerate the README's method block from checks/scoring.py
+	$(BIN)/python -m checks.method_doc --write README.md
 
 clean:
 	rm -rf $(VENV) dashboards/site .pytest_cache
