@@ -11,7 +11,7 @@ import yaml
 
 PLATFORMS = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
 # Platforms whose adapter exists today; the others may be listed but must stay disabled.
-IMPLEMENTED = ("ckan", "dkan")
+IMPLEMENTED = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
 
 REQUIRED = ("id", "title", "city", "platform", "url")
 OPTIONAL = (

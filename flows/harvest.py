@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 import requests
 
 from flows.adapters.ckan import HarvestStats, Response, harvest_ckan, parse_package
+from flows.adapters.datajson import fetch_datajson, parse_datajson_dataset
+from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
 from flows.adapters.errors import PortalError, PortalUnavailable
 from flows.adapters.http import make_session
+from flows.adapters.opendatasoft import fetch_opendatasoft, parse_ods_dataset
 from flows.config import Portal
 from warehouse.store import Warehouse
 
@@ -24,6 +27,9 @@ Fetch = Callable[
 ADAPTERS: dict[str, tuple[Fetch, Callable]] = {
     "ckan": (harvest_ckan, parse_package),
     "dkan": (harvest_ckan, parse_package),
+    "opendatasoft": (fetch_opendatasoft, parse_ods_dataset),
+    "dcat": (fetch_dcat, parse_dcat_dataset),
+    "datajson": (fetch_datajson, parse_datajson_dataset),
 }
 
 

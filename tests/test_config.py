@@ -2,41 +2,93 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from flows.cli import main
-from flows.config import ConfigError, load_portals, select
+from flows.config import IMPLEMENTED, ConfigError, load_portals, select
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_repo_portals_yaml():
     portals = load_portals(ROOT / "portals.yaml")
-    assert [(p.id, p.platform, p.enabled) for p in portals] == [
+    by_id = {p.id: p for p in portals}
+    assert len(by_id) == len(portals) == 61
+    # the six portals odwatch started with come first, unchanged; Dortmund is enabled now
+    assert [(p.id, p.platform, p.enabled) for p in portals[:7]] == [
         ("leipzig", "ckan", True),
         ("bochum", "ckan", True),
         ("berlin", "ckan", True),
         ("hamburg", "ckan", True),
         ("muenchen", "ckan", True),
         ("govdata", "ckan", True),
-        ("dortmund", "opendatasoft", False),
+        ("dortmund", "opendatasoft", True),
     ]
-    bochum = portals[1]
+    assert Counter((p.kind, p.platform, p.enabled) for p in portals) == {
+        ("city", "ckan", True): 27,
+        ("city", "dkan", True): 8,
+        ("city", "opendatasoft", True): 3,
+        ("city", "dcat", True): 1,
+        ("city", "datajson", True): 1,
+        ("city", "dcat", False): 13,
+        ("city", "ckan", False): 1,
+        ("national", "ckan", True): 1,
+        ("regional", "ckan", True): 2,
+        ("regional", "ckan", False): 4,
+    }
+    # every city has a population and a Land, so scores compare per 100,000 inhabitants
+    cities = [p for p in portals if p.kind == "city"]
+    assert all(p.population and p.population > 100_000 and p.state for p in cities)
+    assert [p.id for p in portals if p.kind != "city" and p.population] == []
+    # every enabled portal has an adapter; disabled ones say why
+    assert all(p.platform in IMPLEMENTED for p in portals if p.enabled)
+    assert all(p.notes for p in portals if not p.enabled and p.id != "mrn")
+    bochum, rostock, koeln = by_id["bochum"], by_id["rostock"], by_id["koeln"]
     assert (bochum.url, bochum.organization, bochum.city) == (
         "https://opendata.ruhr",
         "stadt-bochum",
         "Bochum",
     )
-    assert [p.id for p in select(portals, None)] == [
-        "leipzig",
-        "bochum",
-        "berlin",
-        "hamburg",
-        "muenchen",
-        "govdata",
+    assert (rostock.platform, rostock.url, rostock.state, rostock.population) == (
+        "dcat",
+        "https://www.opendata-hro.de/catalog.rdf",
+        "Mecklenburg-Vorpommern",
+        209061,
+    )
+    assert (koeln.platform, koeln.url, koeln.population) == (
+        "dkan",
+        "https://offenedaten-koeln.de",
+        1084831,
+    )
+    # cities without a portal of their own are harvested through their organisation
+    assert sorted((p.url, p.organization) for p in cities if p.enabled and p.organization) == [
+        ("https://ckan.www.open.nrw.de", "neuss"),
+        ("https://ckan.www.open.nrw.de", "paderborn"),
+        ("https://daten.rlp.de", "stadt_kaiserslautern"),
+        ("https://daten.rlp.de", "stadt_mainz"),
+        ("https://daten.rlp.de", "stadt_trier"),
+        ("https://offenedaten.aachen.de", "stadt-aachen"),
+        ("https://opendata.ruhr", "bottrop"),
+        ("https://opendata.ruhr", "hagen"),
+        ("https://opendata.ruhr", "hamm"),
+        ("https://opendata.ruhr", "herne"),
+        ("https://opendata.ruhr", "oberhausen"),
+        ("https://opendata.ruhr", "recklinghausen"),
+        ("https://opendata.ruhr", "stadt-bochum"),
+        ("https://opendata.schleswig-holstein.de", "landeshauptstadt-kiel"),
+        ("https://opendata.schleswig-holstein.de", "luebeck"),
+        ("https://www.offenesdatenportal.de", "krefeld"),
+        ("https://www.offenesdatenportal.de", "moers"),
     ]
+    assert [p.id for p in portals if p.kind != "city" and p.enabled] == [
+        "govdata",
+        "open-nrw",
+        "opendata-ruhr",
+    ]
+    assert len(select(portals, None)) == 43
 
 
 GOOD = """portals:
@@ -64,10 +116,6 @@ GOOD = """portals:
         (
             GOOD.replace("platform: ckan", "platform: socrata"),
             "portal 'bochum' (#1): unknown platform 'socrata'; use one of ckan, dkan, opendatasoft, dcat, datajson",
-        ),
-        (
-            GOOD.replace("platform: ckan", "platform: opendatasoft"),
-            "portal 'bochum' (#1): platform 'opendatasoft' has no adapter yet; set 'enabled: false' until it is supported",
         ),
         (
             GOOD.replace("    city: Bochum\n", ""),

@@ -1,0 +1,331 @@
+"""Opendatasoft portals through the Explore API v2.1 (Dortmund: open-data.dortmund.de).
+
+Fetch half: `fetch_opendatasoft()` pages through `/api/explore/v2.1/catalog/datasets` with
+`limit` (at most 100, the API's maximum without group_by) and `offset`, ordered by
+`dataset_id` so pages do not shift, checks what it got against `total_count`, and hands every
+answer to `on_page`. The API refuses `offset + limit` of 10000 or more; a larger catalogue is
+harvested up to there, with a warning. Which export formats a dataset offers depends on
+whether it has geometry: the adapter asks `/catalog/datasets/{id}/exports` once for a dataset
+without and once for one with the `geo` feature, and adds the answer to each record under
+`_odwatch_exports` (the documented lists are used, with a warning, if that endpoint fails).
+`organization:` on a shared portal refines on the `publisher` facet.
+
+Parse half: `parse_ods_dataset()` maps one dataset object to the common records, pure:
+metadata from `metas.default` (title, description, keyword, theme, license, license_url,
+modified, publisher, references, territory) and `metas.dcat` (issued/created, contact_name,
+contact_email, accrualperiodicity, temporal coverage, spatial, access rights; a
+`dcat_ap_*` template fills what `dcat` lacks); one distribution per export format for a
+dataset with records, plus one per attachment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import requests
+
+from flows.adapters.ckan import HarvestStats, Response
+from flows.adapters.errors import PortalIncompatible
+from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, looks_like_html, snippet
+from flows.config import Portal
+
+API = "/api/explore/v2.1"
+MAX_LIMIT = 100
+MAX_WINDOW = 10_000  # offset + limit must stay below this
+EXPORTS_KEY = "_odwatch_exports"
+
+# The dataset export formats of the Explore API v2.1 reference (enum-format-datasets);
+# the geographic ones only exist for datasets with the `geo` feature.
+EXPORT_FORMATS = ("csv", "json", "jsonl", "jsonld", "n3", "parquet", "rdfxml", "turtle", "xlsx")
+GEO_EXPORT_FORMATS = ("fgb", "geojson", "gpx", "kml", "ov2", "shp")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "jsonl": "application/jsonl",
+    "jsonld": "application/ld+json",
+    "n3": "text/n3",
+    "parquet": "application/vnd.apache.parquet",
+    "rdfxml": "application/rdf+xml",
+    "turtle": "text/turtle",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "fgb": "application/vnd.flatgeobuf",
+    "geojson": "application/geo+json",
+    "gpx": "application/gpx+xml",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "ov2": "application/octet-stream",
+    "shp": "application/zip",
+}
+
+
+def _json(page, what: str) -> Any:
+    where = page.response.url
+    if looks_like_html(page.content):
+        raise PortalIncompatible(
+            f"{where}: expected Opendatasoft Explore API JSON ({what}), got "
+            f"{page.response.content_type or 'no content type'}: '{snippet(page.response.body)}'"
+        )
+    try:
+        return orjson.loads(page.content)
+    except orjson.JSONDecodeError as exc:
+        raise PortalIncompatible(f"{where}: not valid JSON ({snippet(str(exc), 80)})") from None
+
+
+def is_geo(dataset: dict) -> bool:
+    features = dataset.get("features")
+    return isinstance(features, list) and "geo" in features
+
+
+def fetch_opendatasoft(
+    portal: Portal,
+    session: requests.Session,
+    on_page: Callable[[Response], None],
+    stats_out: list[HarvestStats] | None = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = 2,
+) -> Iterator[list[dict]]:
+    """Yield batches of dataset objects (with `_odwatch_exports`); `stats_out` gets the stats."""
+    stats = HarvestStats(method="explore-v2.1")
+    if stats_out is not None:
+        stats_out.append(stats)
+    base = f"{portal.url}{API}/catalog/datasets"
+    limit = max(1, min(portal.page_size, MAX_LIMIT))
+    params: dict[str, Any] = {"order_by": "dataset_id"}
+    if portal.organization:
+        params["refine"] = f'publisher:"{portal.organization}"'
+    exports: dict[bool, list[str]] = {}
+    seen: set[str] = set()
+    offset = 0
+    total: int | None = None
+    capped = False
+    while True:
+        size = min(limit, MAX_WINDOW - 1 - offset)
+        if size <= 0:
+            capped = True
+            stats.warnings.append(
+                f"the Explore API pages only the first {MAX_WINDOW - 1} datasets; "
+                f"{(total or 0) - offset} not harvested"
+            )
+            break
+        page = get_page(
+            session,
+            base,
+            on_page,
+            stats,
+            params={**params, "limit": size, "offset": offset},
+            timeout=timeout,
+            retries=retries,
+        )
+        doc = _json(page, "catalog/datasets")
+        if not (
+            isinstance(doc, dict)
+            and isinstance(doc.get("total_count"), int)
+            and isinstance(doc.get("results"), list)
+        ):
+            keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else type(doc).__name__
+            raise PortalIncompatible(
+                f"{page.response.url}: not an Explore API v2.1 datasets answer "
+                f"(no total_count/results; keys: {keys})"
+            )
+        total = doc["total_count"]
+        stats.expected_count = total
+        results = doc["results"]
+        batch = []
+        for ds in results:
+            if not isinstance(ds, dict) or not isinstance(ds.get("dataset_id"), str):
+                raise PortalIncompatible(
+                    f"{page.response.url}: a dataset without dataset_id: {snippet(repr(ds))}"
+                )
+            if ds["dataset_id"] in seen:
+                continue
+            seen.add(ds["dataset_id"])
+            geo = is_geo(ds)
+            if ds.get("has_records") and geo not in exports:
+                exports[geo] = _export_formats(
+                    session, portal, ds["dataset_id"], geo, on_page, stats, timeout, retries
+                )
+            batch.append({**ds, EXPORTS_KEY: exports.get(geo, []) if ds.get("has_records") else []})
+        if batch:
+            yield batch
+        offset += len(results)
+        if not results or offset >= total:
+            break
+    if total is not None and len(seen) < total and not capped:
+        stats.warnings.append(f"portal reports {total} datasets, harvested {len(seen)}")
+
+
+def _export_formats(
+    session, portal: Portal, dataset_id: str, geo: bool, on_page, stats, timeout, retries
+) -> list[str]:
+    url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports"
+    documented = list(EXPORT_FORMATS + (GEO_EXPORT_FORMATS if geo else ()))
+    try:
+        page = get_page(session, url, on_page, stats, timeout=timeout, retries=retries)
+        doc = _json(page, "exports")
+    except PortalIncompatible as exc:
+        stats.warnings.append(f"export formats unknown ({exc}); assumed the documented ones")
+        return documented
+    links = doc.get("links") if isinstance(doc, dict) else None
+    formats = [
+        link["rel"]
+        for link in links or []
+        if isinstance(link, dict) and isinstance(link.get("rel"), str) and link["rel"] != "self"
+    ]
+    if not formats:
+        stats.warnings.append(f"{url}: no export links; assumed the documented formats")
+        return documented
+    return formats
+
+
+# ---------------------------------------------------------------- parse half (pure)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = ", ".join(str(v).strip() for v in value if v is not None and str(v).strip())
+    elif isinstance(value, dict):
+        value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    value = str(value).strip()
+    return value or None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return []
+
+
+def _dcat_lookup(metas: dict) -> Callable[..., str | None]:
+    """Look keys up in metas.dcat, then any dcat_ap_* template; keys compared lower-case."""
+    templates = [metas.get("dcat")] + [
+        v for k, v in sorted(metas.items()) if k.startswith("dcat_ap")
+    ]
+    tables = [{str(k).lower(): v for k, v in t.items()} for t in templates if isinstance(t, dict)]
+
+    def get(*keys: str) -> str | None:
+        for table in tables:
+            for key in keys:
+                value = _text(table.get(key.lower()))
+                if value:
+                    return value
+        return None
+
+    return get
+
+
+def _email(value: str | None) -> str | None:
+    if value and value.lower().startswith("mailto:"):
+        value = value[len("mailto:") :].strip()
+    return value or None
+
+
+def parse_ods_dataset(
+    ds: dict, portal_id: str, portal_url: str, run_id: str
+) -> tuple[dict, list[dict]]:
+    """One Explore API v2.1 dataset object -> (dataset record, distribution records). Pure."""
+    dataset_id = str(ds.get("dataset_id") or ds.get("dataset_uid") or "")
+    metas = ds.get("metas") if isinstance(ds.get("metas"), dict) else {}
+    default = metas.get("default") if isinstance(metas.get("default"), dict) else {}
+    dcat = _dcat_lookup(metas)
+    api = f"{portal_url.rstrip('/')}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
+    start = dcat("temporal_coverage_start")
+    end = dcat("temporal_coverage_end")
+    if not (start or end):
+        temporal = dcat("temporal")
+        if temporal and temporal.count("/") == 1:
+            start, end = (part.strip() or None for part in temporal.split("/"))
+    publisher = _text(default.get("publisher"))
+    exports = [f for f in ds.get(EXPORTS_KEY) or [] if isinstance(f, str)]
+    attachments = [a for a in ds.get("attachments") or [] if isinstance(a, dict)]
+    dataset = {
+        "run_id": run_id,
+        "portal_id": portal_id,
+        "dataset_id": dataset_id,
+        "name": dataset_id,
+        "title": _text(default.get("title")),
+        "description": _text(default.get("description")),
+        "landing_page": f"{portal_url.rstrip('/')}/explore/dataset/{quote(dataset_id, safe='')}/",
+        "source_url": _text(default.get("references")),
+        "organization": publisher,
+        "organization_title": publisher,
+        "publisher": publisher,
+        "contact_name": dcat("contact_name"),
+        "contact_email": _email(dcat("contact_email")),
+        "contact_url": None,
+        "keywords": _strings(default.get("keyword")),
+        "themes": _strings(default.get("theme")),
+        "license_raw": _text(default.get("license")),
+        "license_title_raw": None,
+        "license_url_raw": _text(default.get("license_url")),
+        "access_rights": dcat("accessrights", "access_rights"),
+        "spatial": dcat("spatial") or _text(default.get("territory")),
+        "temporal_start": start,
+        "temporal_end": end,
+        "issued": dcat("issued", "created"),
+        "modified": _text(default.get("modified")),
+        "frequency_raw": dcat("accrualperiodicity"),
+        "version": None,
+        "num_distributions": len(exports) + len(attachments),
+        "raw": {k: v for k, v in ds.items() if k != "fields"},
+    }
+    data_processed = _text(default.get("data_processed"))
+    distributions = []
+
+    def add(dist_id: str, **values: Any) -> None:
+        distributions.append(
+            {
+                "run_id": run_id,
+                "portal_id": portal_id,
+                "dataset_id": dataset_id,
+                "distribution_id": dist_id,
+                "position": len(distributions),
+                "title": None,
+                "description": None,
+                "url": None,
+                "access_url": None,
+                "download_url": None,
+                "format_raw": None,
+                "media_type_raw": None,
+                "license_raw": None,
+                "rights": None,
+                "byte_size": None,
+                "issued": None,
+                "modified": None,
+                "checksum": None,
+                "raw": None,
+                **values,
+            }
+        )
+
+    for fmt in exports:
+        url = f"{api}/exports/{fmt}"
+        add(
+            f"{dataset_id}/exports/{fmt}",
+            title=f"{fmt} export",
+            url=url,
+            access_url=url,
+            download_url=url,
+            format_raw=fmt,
+            media_type_raw=MEDIA_TYPES.get(fmt),
+            modified=data_processed,
+            raw={"export": fmt},
+        )
+    for att in attachments:
+        att_id = _text(att.get("id")) or ""
+        url = f"{api}/attachments/{quote(att_id, safe='')}"
+        add(
+            f"{dataset_id}/attachments/{att_id}",
+            title=_text(att.get("title")),
+            url=url,
+            access_url=url,
+            download_url=url,
+            media_type_raw=_text(att.get("mimetype")),
+            raw=att,
+        )
+    return dataset, distributions
