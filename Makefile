@@ -30,6 +30,7 @@ bench: $(STAMP)  ## benchmarks (several minutes each); results go to bench/READM
 	$(BIN)/python bench/bench_harvest.py
 	$(BIN)/python bench/bench_assess.py
 	$(BIN)/python bench/bench_links.py
+	$(BIN)/python bench/bench_dcat.py --repeat 5 --pages 5 20 50
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
