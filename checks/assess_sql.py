@@ -7,7 +7,8 @@ classifiers filled from the distinct raw values: ``_lk_fmt``, ``_lk_lic``, ``_lk
 ``_lk_date``, ``_lk_freq`` and, when link checks exist, ``_lk_links``. Statements:
 
 1. ``_dsf0`` dataset facts, ``_dif`` distribution facts (a dataset without distributions gets
-   one stand-in row), ``_dsf`` dataset facts with openness and freshness.
+   one stand-in row), ``_dsf`` dataset facts with openness, freshness and ``released`` (the
+   headline: :func:`checks.metadata.released`).
 2. ``_evd`` / ``_evu``: one column per rule (``r_<indicator>``, ``c_<code>``) holding the
    finding code, NULL (passes) or ``'~'`` (not judged); ``_evu`` also marks each dataset's
    best distribution.
@@ -29,7 +30,14 @@ from checks.facts import (
     regex_sql,
     sql_literal,
 )
-from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA
+from checks.metadata import (
+    CHECK_RULES,
+    EVIDENCE,
+    INDICATOR_RULES,
+    NA,
+    RELEASE_UNIT_SQL,
+    RELEASED_SQL,
+)
 from checks.scoring import MAX_POINTS, Method, band_sql
 
 
@@ -144,15 +152,17 @@ WITH fr AS (SELECT dk, {freshness} AS freshness FROM _dsf0),
 op AS (
     SELECT dk,
            first(license_status ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_status,
-           first(license_raw ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_raw
-    FROM _dif GROUP BY dk
+           first(license_raw ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_raw,
+           count(*) FILTER (WHERE release_state = 'released') > 0 AS any_released,
+           count(*) FILTER (WHERE release_state = 'unverified') > 0 AS any_unverified
+    FROM (SELECT *, {RELEASE_UNIT_SQL} AS release_state FROM _dif) GROUP BY dk
 )
 SELECT s.*, fr.freshness,
        CASE WHEN fr.freshness IN ('late', 'on-time') THEN s.modified_utc + {grace} END AS due,
        CASE WHEN fr.freshness = 'late'
             THEN CAST(ceil(date_diff('microsecond', s.modified_utc + {grace}, {now_sql}) / 86400000000.0) AS INTEGER)
        END AS days_late,
-       op.open_status, op.open_raw
+       op.open_status, op.open_raw, {RELEASED_SQL} AS released
 FROM _dsf0 s JOIN fr USING (dk) JOIN op USING (dk)
 """
     return [dataset, units, datasets]
@@ -222,7 +232,7 @@ SELECT {keep}, r.uk = b.best_uk AS is_best FROM r JOIN b USING (dk)
     best_pf = ", ".join(pf(f"r_{ident(i.id)}") for i in best_ind)
     cnt = f"""
 CREATE OR REPLACE TEMP TABLE _cnt AS
-SELECT s.dk, s.dataset_id, s.open_status, s.freshness, a.*, b.*{", " + ds_pf if ds_pf else ""}
+SELECT s.dk, s.dataset_id, s.open_status, s.freshness, s.released, a.*, b.*{", " + ds_pf if ds_pf else ""}
 FROM _evd s
 JOIN (
     SELECT dk AS a_dk, count(*) AS n_units,
@@ -360,7 +370,11 @@ SELECT dataset_id,
     mr_units / n_units AS share_machine_readable,
     np_units / n_units AS share_non_proprietary,
     CASE freshness WHEN 'on-time' THEN 1.0 WHEN 'late' THEN 0.0 END AS share_on_time,
-    1 AS datasets, n_distributions AS distributions
+    1 AS datasets, n_distributions AS distributions,
+    released,
+    CASE WHEN released THEN 1.0 WHEN NOT released THEN 0.0 END AS share_released,
+    coalesce(released, false)::BIGINT AS released_datasets,
+    (released IS NULL)::BIGINT AS released_unverified
 FROM _cnt
 """
 
@@ -374,7 +388,12 @@ SELECT
     sum(np_units) / sum(n_units) AS share_non_proprietary,
     count(*) FILTER (WHERE freshness = 'on-time')
         / nullif(count(*) FILTER (WHERE freshness IN ('on-time', 'late')), 0) AS share_on_time,
-    count(*) AS datasets, coalesce(sum(n_distributions), 0) AS distributions
+    count(*) AS datasets, coalesce(sum(n_distributions), 0) AS distributions,
+    NULL::BOOLEAN AS released,
+    count(*) FILTER (WHERE released)
+        / nullif(count(*) FILTER (WHERE released IS NOT NULL), 0) AS share_released,
+    count(*) FILTER (WHERE released) AS released_datasets,
+    count(*) FILTER (WHERE released IS NULL) AS released_unverified
 FROM _cnt
 """
 

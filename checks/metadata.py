@@ -10,12 +10,13 @@ hold the two to identical results on the recorded corpus.
 
 Rules keyed by an indicator id (``checks/scoring.py``) earn points; rules keyed by a finding
 code are the unscored conformance, openness and freshness checks. :data:`EVIDENCE` says, per
-code, which value a finding reports.
+code, which value a finding reports. :func:`released` (with its SQL) is the scorecard's headline:
+whether a dataset is really released (reachable, machine-readable, open, on time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -258,6 +259,62 @@ CHECK_RULES: dict[str, Rule] = {
 }
 
 
+# --- the headline: is a dataset "really released"? ----------------------------------------------
+#
+# A distribution can release its dataset when it is real (not the stand-in of a dataset without
+# distributions), has a URL, is machine-readable (fmt_mr, the declared format as the MQA
+# indicator reads it) and its effective licence is open. Its link is the latest outcome for its
+# download URL if it has one, else for its access URL. Per distribution: "released" (link ok),
+# None (cannot qualify, or its link is dead / invalid-url) or "unverified" (any other outcome:
+# blocked, timeout, server-error, error, refused-private-address, or no result yet).
+
+#: Link outcomes that settle a URL as not reachable (warehouse/schema_links.sql).
+LINK_FAILED = ("dead", "invalid-url")
+
+_LINK_FAILED_SQL = ", ".join(f"'{o}'" for o in LINK_FAILED)
+RELEASE_LINK_SQL = "(CASE WHEN has_download_url THEN download_link ELSE access_link END)"
+RELEASE_UNIT_SQL = (
+    "(CASE WHEN is_virtual OR NOT fmt_mr OR license_status <> 'open' "
+    "OR NOT (has_download_url OR has_access_url) THEN NULL "
+    f"WHEN {RELEASE_LINK_SQL} = 'ok' THEN 'released' "
+    f"WHEN {RELEASE_LINK_SQL} IN ({_LINK_FAILED_SQL}) THEN NULL "
+    "ELSE 'unverified' END)"
+)
+#: Per dataset over ``freshness`` and whether any distribution is released / unverified.
+RELEASED_SQL = (
+    "(CASE WHEN freshness = 'late' THEN false WHEN any_released THEN true "
+    "WHEN any_unverified THEN NULL ELSE false END)"
+)
+
+
+def release_link(u: Facts) -> str | None:
+    """The link outcome that decides a distribution (None: no link-check result)."""
+    return u["download_link"] if u["has_download_url"] else u["access_link"]
+
+
+def release_unit(u: Facts) -> str | None:
+    """``"released"``, ``"unverified"`` or None: what this distribution does for its dataset."""
+    if u["is_virtual"] or not u["fmt_mr"] or u["license_status"] != "open":
+        return None
+    if not (u["has_download_url"] or u["has_access_url"]):
+        return None
+    link = release_link(u)
+    if link == "ok":
+        return "released"
+    return None if link in LINK_FAILED else "unverified"
+
+
+def released(freshness: str, units: Iterable[Facts]) -> bool | None:
+    """Is the dataset really released? False when late; True when a distribution is released;
+    None (undetermined) when one could be but its link is unverified; else False."""
+    if freshness == "late":
+        return False
+    states = {release_unit(u) for u in units}
+    if "released" in states:
+        return True
+    return None if "unverified" in states else False
+
+
 def _ymd(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else ""
 
@@ -336,6 +393,7 @@ def rule_texts() -> dict[str, str]:
     texts = {f"indicator:{k}": r.sql for k, r in INDICATOR_RULES.items()}
     texts |= {f"check:{k}": r.sql for k, r in CHECK_RULES.items()}
     texts |= {f"evidence:{k}": sql for k, (_, sql) in EVIDENCE.items()}
+    texts |= {"released:distribution": RELEASE_UNIT_SQL, "released:dataset": RELEASED_SQL}
     texts |= {
         "url": URL_PATTERN,
         "email": EMAIL_PATTERN,

@@ -1,9 +1,9 @@
 """The assessment one dataset at a time in plain Python: the reference for the set-based SQL.
 
 :func:`assess_records` computes what ``flows/assess.py`` computes in DuckDB (findings with
-points lost, per-dataset and portal points) from the same facts and rules, one record at a
-time. The tests hold the two to identical results on the recorded corpus; the benchmark uses it
-as the "straightforward per-dataset loop".
+points lost, per-dataset and portal points, the shares and the "really released" headline)
+from the same facts and rules, one record at a time. The tests hold the two to identical
+results on the recorded corpus; the benchmark uses it as the "straightforward per-dataset loop".
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.facts import Facts, dataset_facts, dataset_license, distribution_facts
-from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA
+from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA, released
 from checks.scoring import CURRENT, Method, band
 
 
@@ -53,6 +53,7 @@ def assess_dataset(
     eff = min(units, key=lambda u: _RANK[u["license_status"]]) if dists else None
     s["open_status"] = eff["license_status"] if eff else s["license_status"]
     s["open_raw"] = eff["license_raw"] if eff else s["license_raw"]
+    s["released"] = released(s["freshness"], units)
 
     best_ids = [i.id for i in method.indicators if i.level == "best-distribution"]
     for u in units:
@@ -148,7 +149,8 @@ def assess_records(
     findings: list[dict] = []
     scores: list[dict] = []
     total: dict[str, list[int]] = {i.id: [0, 0] for i in method.indicators}
-    shares = {"open": [0, 0], "mr": [0, 0], "np": [0, 0], "on_time": [0, 0]}
+    shares = {"open": [0, 0], "mr": [0, 0], "np": [0, 0], "on_time": [0, 0], "released": [0, 0]}
+    unverified = 0
     for ds in datasets:
         f, counts, s = assess_dataset(ds, by_dataset.get(ds["dataset_id"], []), now, method, links)
         findings.extend(f)
@@ -161,6 +163,10 @@ def assess_records(
         row["share_machine_readable"] = sum(u["fmt_mr"] for u in units) / len(units)
         row["share_non_proprietary"] = sum(u["fmt_np"] for u in units) / len(units)
         row["share_on_time"] = {"on-time": 1.0, "late": 0.0}.get(s["freshness"])
+        row["released"] = s["released"]
+        row["share_released"] = {True: 1.0, False: 0.0}.get(s["released"])
+        row["released_datasets"] = int(s["released"] is True)
+        row["released_unverified"] = int(s["released"] is None)
         scores.append(row)
         shares["open"][0] += s["open_status"] == "open"
         shares["open"][1] += 1
@@ -171,6 +177,11 @@ def assess_records(
         if s["freshness"] in ("on-time", "late"):
             shares["on_time"][0] += s["freshness"] == "on-time"
             shares["on_time"][1] += 1
+        if s["released"] is None:
+            unverified += 1
+        else:
+            shares["released"][0] += s["released"]
+            shares["released"][1] += 1
     counts = {k: (v[0], v[1]) for k, v in total.items()}
     portal = {"counts": counts, **_points(method, counts)}
     for key, name in (
@@ -178,7 +189,11 @@ def assess_records(
         ("mr", "share_machine_readable"),
         ("np", "share_non_proprietary"),
         ("on_time", "share_on_time"),
+        ("released", "share_released"),
     ):
         hit, n = shares[key]
         portal[name] = hit / n if n else None
+    portal["released"] = None
+    portal["released_datasets"] = shares["released"][0]
+    portal["released_unverified"] = unverified
     return RecordAssessment(findings=findings, dataset_scores=scores, portal=portal)

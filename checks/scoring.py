@@ -16,6 +16,25 @@ A **check** is a finding code: a stable kebab-case name, a title, a severity, a 
 the indicators whose points it can cost (none for the conformance, openness and freshness
 checks, which are reported and summarised as shares but not scored).
 
+The scorecard's headline is **really released**: the share of a portal's datasets that are
+released, of those that can be decided (rules in :mod:`checks.metadata`, :func:`released`).
+A distribution *qualifies* when it is a real distribution with a URL, its declared format is
+machine-readable (as the ``machine-readable`` indicator reads it) and its effective licence
+(its own, else the dataset's) is open. Its *link* is the latest link-check outcome for its
+download URL if it has one, else for its access URL. A dataset is
+
+- not released when it is late against its declared frequency (exempt frequencies, none or
+  one that cannot be judged do not count against it);
+- else released when a qualifying distribution's link is ``ok``;
+- else undetermined when a qualifying distribution's link is unverified (no result yet,
+  ``blocked``, ``timeout``, ``server-error``, ``error``, ``refused-private-address``);
+- else not released: no distribution qualifies, or each that does is ``dead`` or
+  ``invalid-url`` (a dataset without distributions is not released).
+
+A portal's ``share_released`` = released / (released + not released); the undetermined are
+counted apart (``released_unverified``), as the reachability indicators leave unverified
+links out.
+
 Any change to a weight, a check or a rule is a new method: bump :data:`METHOD_VERSION`. The
 :func:`method_fingerprint` (a hash of this table and the rules' SQL) is stored with every
 assessment, and ``tests/test_scoring.py`` pins it per version, so a change without a bump fails
@@ -30,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-METHOD_VERSION = "2026.11-1"
+METHOD_VERSION = "2026.11-2"
 
 Level = Literal["dataset", "distribution", "best-distribution"]
 Severity = Literal["error", "warning", "info"]
@@ -213,6 +232,13 @@ NOTES = (
     "Indicators that cannot be judged count neither way; bands use points scaled to 405 "
     "(points / assessable x 405).",
     "Freshness and future dates are judged at the snapshot's harvest time, not the wall clock.",
+    "Really released (the headline): a dataset is released when it is not late against its "
+    "declared frequency and at least one distribution is machine-readable, openly licensed and "
+    "its download URL (else access URL) was reachable at the last link check; undetermined when "
+    "such a distribution's link is not verified yet (unchecked, blocked, timeout, server error); "
+    "the share counts only the datasets that are determined.",
+    "2026.11-2: adds the really-released headline (released per dataset, share_released, "
+    "released_datasets, released_unverified per portal); MQA points are unchanged.",
 )
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)

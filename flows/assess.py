@@ -409,7 +409,8 @@ def assess_run(
 _SCORE_COLUMNS = (
     "findability, accessibility, interoperability, reusability, contextuality, points, "
     "max_assessable, max_points, scaled, band, not_checked, share_open_license, "
-    "share_machine_readable, share_non_proprietary, share_on_time, datasets, distributions"
+    "share_machine_readable, share_non_proprietary, share_on_time, datasets, distributions, "
+    "released, share_released, released_datasets, released_unverified"
 )
 
 

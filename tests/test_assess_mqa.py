@@ -305,15 +305,20 @@ def test_set_based_sql_equals_the_per_record_python(wh, portal_id):
         r[0]: r[1:]
         for r in wh.con.execute(
             f"SELECT coalesce(dataset_id, '*'), {SCORE_COLUMNS}, share_machine_readable, "
-            "share_non_proprietary, share_on_time FROM scores WHERE run_id = ?",
+            "share_non_proprietary, share_on_time, share_released, released_datasets, "
+            "released_unverified, released FROM scores WHERE run_id = ?",
             [run_id],
         ).fetchall()
     }
     dims = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
-    fields = (*dims, "points", "max_assessable", "band", "share_machine_readable", "share_non_proprietary", "share_on_time")  # fmt: skip
+    fields = (*dims, "points", "max_assessable", "band", "share_machine_readable", "share_non_proprietary", "share_on_time", "share_released", "released_datasets", "released_unverified")  # fmt: skip
     for row in ref.dataset_scores:
-        assert sql_scores[row["dataset_id"]] == pytest.approx(tuple(row[f] for f in fields))
+        got = sql_scores[row["dataset_id"]]
+        assert got[:-1] == pytest.approx(tuple(row[f] for f in fields))
+        assert got[-1] is row["released"]
     portal = {"findability": None, **ref.portal}
-    assert sql_scores["*"][5:8] == pytest.approx(
-        tuple(portal[f] for f in ("points", "max_assessable", "band"))
+    portal_fields = ("points", "max_assessable", "band", "share_released", "released_datasets", "released_unverified")  # fmt: skip
+    assert (*sql_scores["*"][5:8], *sql_scores["*"][-4:-1]) == pytest.approx(
+        tuple(portal[f] for f in portal_fields)
     )
+    assert sql_scores["*"][-1] is None

@@ -22,6 +22,7 @@ from checks.scoring import (
 # and pin the new fingerprint here (keep the old lines: they document the history).
 PINNED = {
     "2026.11-1": "e436972ac6931058",
+    "2026.11-2": "2647e3b226ca4e36",  # + the "really released" headline (released_* scores)
 }
 
 

@@ -81,8 +81,18 @@ CREATE TABLE IF NOT EXISTS scores (
     share_non_proprietary  DOUBLE,        -- distributions in an open format
     share_on_time          DOUBLE,        -- datasets updated as declared, of those judged
     datasets               BIGINT,
-    distributions          BIGINT
+    distributions          BIGINT,
+    -- the headline (checks.metadata.released): reachable, machine-readable, open, on time
+    released               BOOLEAN,       -- dataset rows; NULL: undetermined (link unverified)
+    share_released         DOUBLE,        -- released datasets, of those determined
+    released_datasets      BIGINT,
+    released_unverified    BIGINT         -- datasets left undetermined
 );
+-- Warehouses made before method 2026.11-2 have the table without them (no-ops afterwards).
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS released BOOLEAN;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS share_released DOUBLE;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS released_datasets BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS released_unverified BIGINT;
 
 -- Per portal and MQA indicator: units judged, passed, points.
 CREATE TABLE IF NOT EXISTS score_indicators (
