@@ -301,8 +301,10 @@ def test_default_politeness_paces_one_host(setup) -> None:
     )
     assert summary.urls_due == 6
     starts = sorted(t for _, _, t in fs.log[before:])
-    gaps = [round(b - a, 2) for a, b in zip(starts, starts[1:], strict=False)]
-    assert len(starts) >= 5 and min(gaps) >= 0.45  # 2 requests/s on the one host
+    # 2 requests/s on the one host. Measured on arrival at the server, so one late arrival
+    # under CPU load can shorten a single gap; the span of all starts cannot shrink.
+    assert len(starts) >= 5
+    assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.5 - 0.15
 
 
 @pytest.mark.prefect
