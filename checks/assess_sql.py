@@ -4,7 +4,9 @@
 it prepares: ``_ds`` / ``_di`` (the run's datasets and distributions, ``_di`` with a
 ``url_sig`` column from :func:`url_signature_select`) and the lookups the pure
 classifiers filled from the distinct raw values: ``_lk_fmt``, ``_lk_lic``, ``_lk_lic3``,
-``_lk_date``, ``_lk_freq`` and, when link checks exist, ``_lk_links``. Statements:
+``_lk_date``, ``_lk_freq``, ``_lk_stars(dataset_id, stars)`` (5-star openness computed by
+the link checker for this run, possibly empty) and, when link checks exist, ``_lk_links``.
+Statements:
 
 1. ``_dsf0`` dataset facts, ``_dif`` distribution facts (a dataset without distributions gets
    one stand-in row), ``_dsf`` dataset facts with openness, freshness and ``released`` (the
@@ -362,6 +364,26 @@ def _score_columns(method: Method, agg: str) -> str:
     )
 
 
+def _stars_columns(agg: str) -> str:
+    """``stars`` and ``stars_0`` .. ``stars_5`` from ``_lk_stars`` (joined as ``st``).
+
+    A dataset (``agg=''``): its best distribution's stars, 1 for its level and 0 for the
+    others. The portal (``agg='count'``): the average over the datasets that have stars and
+    the number of datasets per level. NULL throughout where no stars were computed.
+    """
+    if agg:
+        known = "count(st.stars) > 0"
+        cols = ["avg(st.stars)::DOUBLE AS stars"] + [
+            f"CASE WHEN {known} THEN count(*) FILTER (WHERE st.stars = {k}) END AS stars_{k}"
+            for k in range(6)
+        ]
+    else:
+        cols = ["st.stars::DOUBLE AS stars"] + [
+            f"(st.stars = {k})::BIGINT AS stars_{k}" for k in range(6)
+        ]
+    return ",\n    ".join(cols)
+
+
 def dataset_scores_sql(method: Method) -> str:
     return f"""
 SELECT dataset_id,
@@ -374,8 +396,9 @@ SELECT dataset_id,
     released,
     CASE WHEN released THEN 1.0 WHEN NOT released THEN 0.0 END AS share_released,
     coalesce(released, false)::BIGINT AS released_datasets,
-    (released IS NULL)::BIGINT AS released_unverified
-FROM _cnt
+    (released IS NULL)::BIGINT AS released_unverified,
+    {_stars_columns("")}
+FROM _cnt LEFT JOIN _lk_stars st USING (dataset_id)
 """
 
 
@@ -393,8 +416,9 @@ SELECT
     count(*) FILTER (WHERE released)
         / nullif(count(*) FILTER (WHERE released IS NOT NULL), 0) AS share_released,
     count(*) FILTER (WHERE released) AS released_datasets,
-    count(*) FILTER (WHERE released IS NULL) AS released_unverified
-FROM _cnt
+    count(*) FILTER (WHERE released IS NULL) AS released_unverified,
+    {_stars_columns("count")}
+FROM _cnt LEFT JOIN _lk_stars st USING (dataset_id)
 """
 
 

@@ -4,6 +4,8 @@
 points lost, per-dataset and portal points, the shares and the "really released" headline)
 from the same facts and rules, one record at a time. The tests hold the two to identical
 results on the recorded corpus; the benchmark uses it as the "straightforward per-dataset loop".
+Not mirrored: the content findings and the ``stars`` columns, which the assessment copies from
+the link checker's tables (``content_findings``, ``distribution_stars``) rather than computes.
 """
 
 from __future__ import annotations

@@ -14,7 +14,16 @@ is never judged yet (CKAN JSON is not DCAT-AP RDF).
 
 A **check** is a finding code: a stable kebab-case name, a title, a severity, a fix hint, and
 the indicators whose points it can cost (none for the conformance, openness and freshness
-checks, which are reported and summarised as shares but not scored).
+checks, which are reported and summarised as shares but not scored). The ``content`` checks
+are found by ``odwatch check-links`` on a sample of each file (:mod:`checks.content`); an
+assessment copies the latest content check's findings of each of the run's distributions made
+before the portal's next snapshot, at no points.
+
+**5-star openness** (:mod:`checks.stars`, computed by ``odwatch check-links`` per distribution
+of a snapshot): a dataset's ``stars`` is its best distribution's; a portal's is the average
+over the datasets that have one, with ``stars_0`` .. ``stars_5`` counting datasets per level
+(on a dataset row 1 for its level, 0 for the others). NULL where no stars were computed for the
+assessed snapshot. Read from the warehouse, not judged by the rules: no points.
 
 The scorecard's headline is **really released**: the share of a portal's datasets that are
 released, of those that can be decided (rules in :mod:`checks.metadata`, :func:`released`).
@@ -49,11 +58,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-METHOD_VERSION = "2026.11-2"
+METHOD_VERSION = "2026.11-3"
 
 Level = Literal["dataset", "distribution", "best-distribution"]
 Severity = Literal["error", "warning", "info"]
-Kind = Literal["mqa", "conformance", "open-data", "freshness", "catalogue"]
+Kind = Literal["mqa", "conformance", "open-data", "freshness", "catalogue", "content"]
 
 DIMENSIONS: tuple[str, ...] = (
     "findability",
@@ -180,6 +189,26 @@ CHECKS: tuple[Check, ...] = (
     Check("stale-vs-declared-frequency", "Not updated as often as declared", "warning", "dataset", "freshness", "Update the data (and its modification date), or correct the declared update frequency."),
     Check("missing-frequency", "No update frequency declared", "info", "dataset", "freshness", "Declare how often the data is updated (e.g. monthly, annual, irregular)."),
     Check("unknown-frequency", "Update frequency not recognised", "info", "dataset", "freshness", "Use an EU frequency term (DAILY, WEEKLY, MONTHLY, ANNUAL, IRREG ...)."),
+    # --- file contents (checks/content.py on a sample of the file; no points): copied from the
+    # latest content check of each distribution made before the portal's next snapshot
+    Check("empty-file", "File is empty", "error", "distribution", "content", "Upload the data: the file has no bytes, or only whitespace."),
+    Check("html-instead-of-data", "Web page instead of the data", "error", "distribution", "content", "Link the data file itself, not a web page about it."),
+    Check("format-mismatch", "File is another format than declared", "warning", "distribution", "content", "Correct the format field to what the file is, or upload the declared file."),
+    Check("invalid-json", "JSON does not parse", "error", "distribution", "content", "Fix the JSON syntax so that a standard parser reads the whole file."),
+    Check("not-utf8", "Text is not UTF-8", "warning", "distribution", "content", "Publish the text encoded as UTF-8."),
+    Check("utf8-bom", "UTF-8 with a byte-order mark", "info", "distribution", "content", "Save the file as UTF-8 without a byte-order mark; some tools read it as data."),
+    Check("no-rows", "Header but no data rows", "warning", "distribution", "content", "Upload the data rows, or remove the empty table."),
+    Check("blank-header", "Column without a name", "warning", "distribution", "content", "Give every column a name in the header row."),
+    Check("duplicate-header", "Column name used twice", "warning", "distribution", "content", "Make the column names unique."),
+    Check("multiline-header", "Line break in a column name", "warning", "distribution", "content", "Put each column name on one line."),
+    Check("empty-rows", "Empty rows", "warning", "distribution", "content", "Remove the rows without any value (only delimiters, or blank lines)."),
+    Check("mixed-line-endings", "Mixed line endings", "info", "distribution", "content", "End all records the same way (all CRLF or all LF)."),
+    Check("unparseable-csv", "CSV does not parse", "error", "distribution", "content", "Fix the quoting so that a standard CSV reader reads the whole file."),
+    Check("delimiter-changed", "Delimiter changed within a series", "warning", "distribution", "content", "Keep the delimiter of the earlier files of the same series."),
+    Check("column-order-changed", "Column order changed within a series", "warning", "distribution", "content", "Keep the column order of the earlier files of the same series."),
+    Check("ragged-rows", "Rows of uneven width", "warning", "distribution", "content", "Give every row as many values as the header has columns."),
+    Check("empty-column", "Empty column", "warning", "distribution", "content", "Fill the column or remove it."),
+    Check("columns-changed", "Columns changed within a series", "warning", "distribution", "content", "Keep the columns of the earlier files of the same series, or start a new series."),
 )  # fmt: skip
 
 
@@ -239,6 +268,8 @@ NOTES = (
     "the share counts only the datasets that are determined.",
     "2026.11-2: adds the really-released headline (released per dataset, share_released, "
     "released_datasets, released_unverified per portal); MQA points are unchanged.",
+    "2026.11-3: adds the content checks' findings (kind content, no points) to the fix list and "
+    "5-star openness to the scores (stars, stars_0..stars_5); MQA points are unchanged.",
 )
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)

@@ -19,6 +19,12 @@ Link checks (issue 4, ``warehouse/schema_links.sql``): each URL's latest result 
 reachability indicators (``ok`` reachable, ``dead`` not, anything else not judged); a URL
 without a result, or a warehouse without that table, leaves them "not checked". That lookup
 (:func:`_link_lookup`) is the whole integration.
+
+Content checks and 5-star openness (same schema): each of the run's distributions' latest
+content check before the portal's next snapshot gives its findings, copied into the fix list
+at no points (:func:`_content_lookup`; codes of kind ``content`` in the method table only);
+``distribution_stars`` of the run gives the ``stars`` columns of the scores
+(:func:`_stars_lookup`), NULL when the link checker has not rated this snapshot.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ from checks.scoring import CURRENT, Method, method_fingerprint, vocabulary_finge
 from warehouse.store import WarehouseError, connect
 
 _TEMP_TABLES = (
-    "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links "
+    "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
     "_dsf0 _dif _dsf _evd _evu _cnt _fu _f"
 ).split()
 
@@ -243,28 +249,98 @@ def _build_lookups(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = 'main'",
+            [table],
+        ).fetchall()
+    }
+
+
+# The start of the portal's next ok snapshot after `run_id` (NULL for its latest): link and
+# content results from then on belong to that snapshot. Parameters: run_id, portal_id.
+_CUTOFF = """
+    SELECT min(n.started_at) AS t FROM harvest_runs n, harvest_runs r
+    WHERE r.run_id = ? AND n.portal_id = ? AND n.status = 'ok' AND n.started_at > r.started_at
+"""
+
+
+def _content_lookup(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> None:
+    """Fill ``_lk_content(dataset_id, distribution_id, code, severity, message, evidence)``.
+
+    Per distribution of the run, matched on (portal_id, distribution_id): the findings of its
+    latest content check before the portal's next ok snapshot started (the time bound of
+    :func:`_link_lookup`). A later clean check leaves none. Empty without the tables.
+    """
+    check_cols = {"check_run_id", "portal_id", "distribution_id", "checked_at"}
+    if not (
+        check_cols <= _columns(con, "content_checks")
+        and check_cols | {"code", "severity", "message", "evidence"}
+        <= _columns(con, "content_findings")
+    ):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _lk_content (dataset_id VARCHAR, distribution_id "
+            "VARCHAR, code VARCHAR, severity VARCHAR, message VARCHAR, evidence VARCHAR)"
+        )
+        return
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_content AS
+        WITH cutoff AS ({_CUTOFF}),
+        dists AS (
+            SELECT DISTINCT dataset_id, distribution_id FROM _di WHERE distribution_id IS NOT NULL
+        ),
+        checks AS (  -- a check with findings is a check even if its content_checks row is gone
+            SELECT check_run_id, distribution_id, checked_at FROM content_checks WHERE portal_id = ?
+            UNION
+            SELECT check_run_id, distribution_id, checked_at FROM content_findings WHERE portal_id = ?
+        ),
+        latest AS (
+            SELECT c.check_run_id, c.distribution_id FROM checks c, cutoff
+            WHERE (cutoff.t IS NULL OR c.checked_at < cutoff.t)
+              AND c.distribution_id IN (SELECT distribution_id FROM dists)
+            QUALIFY row_number() OVER (
+                PARTITION BY c.distribution_id ORDER BY c.checked_at DESC, c.check_run_id DESC) = 1
+        )
+        SELECT d.dataset_id, f.distribution_id, f.code, f.severity, f.message, f.evidence
+        FROM content_findings f
+        JOIN latest l USING (check_run_id, distribution_id)
+        JOIN dists d USING (distribution_id)
+        WHERE f.portal_id = ?
+        ORDER BY d.dataset_id, f.distribution_id, f.code, f.evidence
+        """,
+        [run_id, portal_id, portal_id, portal_id, portal_id],
+    )
+
+
+def _stars_lookup(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Fill ``_lk_stars(dataset_id, stars)``: the most stars of a dataset's distributions in
+    ``distribution_stars`` for this run (rows only for datasets the link checker rated)."""
+    if {"run_id", "dataset_id", "stars"} <= _columns(con, "distribution_stars"):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _lk_stars AS SELECT dataset_id, max(stars) AS stars "
+            "FROM distribution_stars WHERE run_id = ? GROUP BY dataset_id",
+            [run_id],
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _lk_stars (dataset_id VARCHAR, stars INTEGER)")
+
+
 def _link_lookup(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> bool:
     """Fill ``_lk_links(url, outcome)`` from ``link_checks`` if it exists (issue 4).
 
     A URL's result is its latest check before the portal's next ok snapshot started (no bound
     for the latest snapshot), so replaying an old snapshot uses the link state of its time.
     """
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'link_checks' AND table_schema = 'main'"
-        ).fetchall()
-    }
-    if not {"url", "outcome", "checked_at"} <= cols:
+    if not {"url", "outcome", "checked_at"} <= _columns(con, "link_checks"):
         return False
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _lk_links AS
-        WITH cutoff AS (
-            SELECT min(n.started_at) AS t FROM harvest_runs n, harvest_runs r
-            WHERE r.run_id = ? AND n.portal_id = ? AND n.status = 'ok' AND n.started_at > r.started_at
-        ),
+        WITH cutoff AS ({_CUTOFF}),
         urls AS (  -- link_checks keeps URLs trimmed of surrounding whitespace
             SELECT u AS url, trim(u, ' ' || chr(9) || chr(10) || chr(13)) AS checked_url FROM (
                 SELECT access_url AS u FROM _di UNION SELECT download_url FROM _di
@@ -374,6 +450,8 @@ def assess_run(
     try:
         _prepare(con, run_id)
         links = _link_lookup(con, run_id, portal_id)
+        _content_lookup(con, run_id, portal_id)
+        _stars_lookup(con, run_id)
         phase("load")
         _build_lookups(con)
         phase("lookups")
@@ -410,7 +488,8 @@ _SCORE_COLUMNS = (
     "findability, accessibility, interoperability, reusability, contextuality, points, "
     "max_assessable, max_points, scaled, band, not_checked, share_open_license, "
     "share_machine_readable, share_non_proprietary, share_on_time, datasets, distributions, "
-    "released, share_released, released_datasets, released_unverified"
+    "released, share_released, released_datasets, released_unverified, "
+    "stars, stars_0, stars_1, stars_2, stars_3, stars_4, stars_5"
 )
 
 
@@ -442,6 +521,15 @@ def _write(
             "SELECT ?, ?, ?, ?, * FROM _f",
             key,
         )
+        content_codes = [c.code for c in method.checks if c.kind == "content"]
+        if content_codes:  # reported at no points; codes the method does not know are left out
+            con.execute(
+                "INSERT INTO findings (assessment_id, run_id, portal_id, method_version, dataset_id, "
+                "distribution_id, code, severity, message, evidence, points_lost) "
+                "SELECT ?, ?, ?, ?, dataset_id, distribution_id, code, severity, message, evidence, 0.0 "
+                "FROM _lk_content WHERE list_contains(?, code)",
+                [*key, content_codes],
+            )
         con.execute(
             f"INSERT INTO scores (assessment_id, run_id, portal_id, method_version, level, dataset_id, {_SCORE_COLUMNS}) "
             f"SELECT ?, ?, ?, ?, 'dataset', * FROM ({dataset_scores_sql(method)})",

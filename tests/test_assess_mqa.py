@@ -296,6 +296,9 @@ def test_set_based_sql_equals_the_per_record_python(wh, portal_id):
             f["evidence"],
         )
 
+    # content findings and the stars columns are copied from the link checker's tables, not
+    # computed by rules: not in the reference (these warehouses have no content checks), and
+    # the score comparison below names its columns, leaving stars, stars_0 .. stars_5 out
     sql_findings = wh.con.execute(
         "SELECT dataset_id, distribution_id, code, points_lost, evidence FROM findings WHERE run_id = ?",
         [run_id],

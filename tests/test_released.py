@@ -145,7 +145,8 @@ def test_an_old_scores_table_gets_the_new_columns(tmp_path):
     import duckdb
 
     con = duckdb.connect(str(path))  # the table as warehouses made before 2026.11-2 have it
-    for col in ("released", "share_released", "released_datasets", "released_unverified"):
+    stars = ("stars", *(f"stars_{k}" for k in range(6)))
+    for col in ("released", "share_released", "released_datasets", "released_unverified", *stars):
         con.execute(f"ALTER TABLE scores DROP COLUMN {col}")
     con.close()
     for _ in range(2):  # every writer open applies the schema again: idempotent
@@ -155,10 +156,12 @@ def test_an_old_scores_table_gets_the_new_columns(tmp_path):
             "WHERE table_name = 'latest_scores' ORDER BY ordinal_position"
         ).fetchall()
         w.close()
-        assert cols[-5:] == [
+        assert cols[-12:] == [
             ("distributions", "BIGINT"),
             ("released", "BOOLEAN"),
             ("share_released", "DOUBLE"),
             ("released_datasets", "BIGINT"),
             ("released_unverified", "BIGINT"),
+            ("stars", "DOUBLE"),  # + 2026.11-3: 5-star openness
+            *((f"stars_{k}", "BIGINT") for k in range(6)),
         ]

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS method_checks (
     title          VARCHAR NOT NULL,
     severity       VARCHAR NOT NULL,
     level          VARCHAR NOT NULL,        -- dataset | distribution
-    kind           VARCHAR NOT NULL,        -- mqa | conformance | open-data | freshness | catalogue
+    kind           VARCHAR NOT NULL,        -- mqa | conformance | open-data | freshness | catalogue | content
     fix            VARCHAR NOT NULL,
     indicators     VARCHAR[]                -- MQA indicators whose points the finding can cost
 );
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS assessments (
 );
 
 -- One row per failed check per dataset (distribution_id NULL) or distribution.
+-- Content findings (kind content) are copied from content_findings, with points_lost 0.
 CREATE TABLE IF NOT EXISTS findings (
     assessment_id   VARCHAR NOT NULL,
     run_id          VARCHAR NOT NULL,
@@ -86,13 +87,29 @@ CREATE TABLE IF NOT EXISTS scores (
     released               BOOLEAN,       -- dataset rows; NULL: undetermined (link unverified)
     share_released         DOUBLE,        -- released datasets, of those determined
     released_datasets      BIGINT,
-    released_unverified    BIGINT         -- datasets left undetermined
+    released_unverified    BIGINT,        -- datasets left undetermined
+    -- 5-star openness (distribution_stars of this run; NULL: not computed for it)
+    stars                  DOUBLE,        -- dataset: its best distribution's; portal: average
+    stars_0                BIGINT,        -- portal: datasets at 0 stars; dataset: 1 at its level, else 0
+    stars_1                BIGINT,
+    stars_2                BIGINT,
+    stars_3                BIGINT,
+    stars_4                BIGINT,
+    stars_5                BIGINT
 );
 -- Warehouses made before method 2026.11-2 have the table without them (no-ops afterwards).
 ALTER TABLE scores ADD COLUMN IF NOT EXISTS released BOOLEAN;
 ALTER TABLE scores ADD COLUMN IF NOT EXISTS share_released DOUBLE;
 ALTER TABLE scores ADD COLUMN IF NOT EXISTS released_datasets BIGINT;
 ALTER TABLE scores ADD COLUMN IF NOT EXISTS released_unverified BIGINT;
+-- ... and before method 2026.11-3 without the 5-star columns.
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars DOUBLE;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_0 BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_1 BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_2 BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_3 BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_4 BIGINT;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS stars_5 BIGINT;
 
 -- Per portal and MQA indicator: units judged, passed, points.
 CREATE TABLE IF NOT EXISTS score_indicators (
