@@ -9,16 +9,18 @@ import os
 import sys
 import tempfile
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from flows import __version__
 from flows.config import ConfigError, Portal, load_portals, select
-from warehouse.store import DEFAULT_PATH, WarehouseError, connect
+from flows.schedule import ScheduleError
+from warehouse.store import DEFAULT_PATH, WarehouseError, connect, connect_waiting
 
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck"]
+COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck", "flows.schedule"]
 
 
 class UsageError(Exception):
@@ -32,22 +34,39 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
 
 
+def _say(line: str) -> None:
+    print(f"odwatch: {line}", file=sys.stderr, flush=True)
+
+
 def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
     _prefect_env(args.verbose)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.pipeline import run_pipeline
 
-    # Fail fast, before Prefect's ~10 s start, if another process holds the warehouse.
-    connect(args.warehouse).close()
-    print(
-        f"odwatch {__version__}: harvesting {len(portals)} portal(s) into {args.warehouse}",
-        file=sys.stderr,
-    )
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        results = run_pipeline(
-            portals, args.warehouse, args.site, retries=args.retries, retry_delay=args.retry_delay
+    # Before Prefect's ~10 s start: if another process (a scheduled run) holds the warehouse,
+    # wait for it. The connection is then held until the flow has finished, so no other
+    # process can slip in between; the flow's own connection in this process shares it.
+    holder = connect_waiting(args.warehouse, args.wait, on_wait=_say)
+    try:
+        print(
+            f"odwatch {__version__}: harvesting {len(portals)} portal(s) into {args.warehouse}",
+            file=sys.stderr,
         )
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            results = run_pipeline(
+                portals,
+                args.warehouse,
+                args.site,
+                retries=args.retries,
+                retry_delay=args.retry_delay,
+            )
+        from flows.alerts import alert_after_run
+
+        for line in alert_after_run(holder, portals, results):
+            print(f"alerts: {line}", file=sys.stderr)
+    finally:
+        holder.close()
     failed = [r for r in results if r.status != "ok"]
     print(
         f"done: {len(results) - len(failed)} ok, {len(failed)} failed; scorecard at {Path(args.site) / 'index.html'}",
@@ -63,6 +82,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{args.portals}: no enabled portals; set 'enabled: true' on at least one"
         )
+    if args.full:  # no incremental harvest this time
+        portals = [replace(p, full_every=1) for p in portals]
     return _run_flow(portals, args)
 
 
@@ -147,12 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help="wait between those retries (default 30)",
         )
+        p.add_argument(
+            "--wait",
+            type=float,
+            default=600,
+            metavar="SECONDS",
+            help="if another run holds the warehouse, wait this long for it (default 600)",
+        )
 
     run = sub.add_parser("run", help="harvest every enabled portal, assess, publish")
     common(run)
     harvest_opts(run)
     run.add_argument(
         "--only", action="append", metavar="ID", help="harvest only this portal (repeatable)"
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="harvest every dataset, not only those changed since the last snapshot",
     )
     run.set_defaults(func=cmd_run)
 
@@ -206,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ConfigError, WarehouseError, UsageError) as exc:
+    except (ConfigError, WarehouseError, UsageError, ScheduleError) as exc:
         print(f"odwatch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,7 +23,14 @@ OPTIONAL = (
     "state",
     "kind",
     "notes",
+    "schedule",
+    "full_every",
+    "alerts",
+    "alert_after_failures",
+    "alert_score_drop",
 )
+DEFAULT_SCHEDULE = "0 3 * * 1"  # weekly, Monday 03:00 (UTC)
+DEFAULT_FULL_EVERY = 7  # every 7th harvest of a portal is a full one
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -46,6 +53,90 @@ class Portal:
     state: str | None = None
     kind: str = "city"
     notes: str | None = None
+    schedule: str = DEFAULT_SCHEDULE  # cron: harvest + assess (odwatch serve)
+    full_every: int = DEFAULT_FULL_EVERY  # 1 = always full; else incremental in between
+    alerts: tuple[str, ...] = ()  # apprise URLs (json://..., mailto://..., ...)
+    alert_after_failures: int | None = None  # alert when unreachable this many runs in a row
+    alert_score_drop: float | None = None  # alert when the score drops by more points
+
+
+def _check_cron(expr: object) -> str | None:
+    """None if `expr` is a valid 5-field cron expression, else the problem."""
+    if not isinstance(expr, str) or len(expr.split()) != 5:
+        return "expected a cron expression of 5 fields"
+    from datetime import datetime
+
+    from cronsim import CronSim, CronSimError  # Prefect's own cron parser
+
+    try:
+        CronSim(expr, datetime(2000, 1, 1))
+    except CronSimError as exc:
+        return str(exc)
+    return None
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _scheduling(entry: dict, path: Path, label: str) -> dict:
+    """Validate the optional schedule/incremental/alert keys; return Portal keyword args."""
+    out: dict = {}
+    if "schedule" in entry:
+        problem = _check_cron(entry["schedule"])
+        if problem:
+            raise _fail(
+                path,
+                label,
+                f"schedule {entry['schedule']!r}: {problem}",
+                "write e.g. 'schedule: \"0 3 * * 1\"' (minute hour day month weekday)",
+            )
+        out["schedule"] = entry["schedule"].strip()
+    if "full_every" in entry:
+        if not _positive_int(entry["full_every"]):
+            raise _fail(
+                path,
+                label,
+                f"full_every {entry['full_every']!r} is not a positive whole number",
+                "write e.g. 'full_every: 7' (1 = always a full harvest)",
+            )
+        out["full_every"] = entry["full_every"]
+    if "alerts" in entry:
+        alerts = entry["alerts"]
+        if isinstance(alerts, str):
+            alerts = [alerts]
+        if (
+            not isinstance(alerts, list)
+            or not alerts
+            or not all(isinstance(a, str) and "://" in a for a in alerts)
+        ):
+            raise _fail(
+                path,
+                label,
+                "'alerts' must be a list of notification URLs",
+                "write e.g. 'alerts: [\"mailto://user:pass@example.org\"]' (apprise URLs)",
+            )
+        out["alerts"] = tuple(a.strip() for a in alerts)
+    if "alert_after_failures" in entry:
+        if not _positive_int(entry["alert_after_failures"]):
+            raise _fail(
+                path,
+                label,
+                f"alert_after_failures {entry['alert_after_failures']!r} is not a positive whole number",
+                "write e.g. 'alert_after_failures: 3'",
+            )
+        out["alert_after_failures"] = entry["alert_after_failures"]
+    if "alert_score_drop" in entry:
+        drop = entry["alert_score_drop"]
+        if isinstance(drop, bool) or not isinstance(drop, (int, float)) or drop <= 0:
+            raise _fail(
+                path,
+                label,
+                f"alert_score_drop {drop!r} is not a positive number",
+                "write e.g. 'alert_score_drop: 5' (points)",
+            )
+        out["alert_score_drop"] = float(drop)
+    return out
 
 
 def _fail(path: Path, where: str, problem: str, fix: str) -> ConfigError:
@@ -174,6 +265,7 @@ def parse_portals(data: object, path: Path) -> list[Portal]:
                 state=entry.get("state"),
                 kind=entry.get("kind", "city"),
                 notes=entry.get("notes"),
+                **_scheduling(entry, path, label),
             )
         )
     return portals

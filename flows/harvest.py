@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -18,7 +18,7 @@ from flows.adapters.errors import PortalError, PortalUnavailable
 from flows.adapters.http import make_session
 from flows.adapters.opendatasoft import fetch_opendatasoft, parse_ods_dataset
 from flows.config import Portal
-from warehouse.store import Warehouse
+from warehouse.store import PreviousSnapshot, Warehouse
 
 # platform -> (fetch: yields batches of raw records, parse: one raw record -> dataset, distributions)
 Fetch = Callable[
@@ -31,6 +31,39 @@ ADAPTERS: dict[str, tuple[Fetch, Callable]] = {
     "dcat": (fetch_dcat, parse_dcat_dataset),
     "datajson": (fetch_datajson, parse_datajson_dataset),
 }
+
+# Platforms whose fetch accepts since= (only what changed since then, plus the current names).
+# Opendatasoft, DCAT and data.json are harvested in full every time.
+INCREMENTAL = {"ckan"}
+# Changes are asked for from this long before the previous snapshot: covers clock skew
+# between the portal and us, and edits made while the previous harvest was paging.
+OVERLAP = timedelta(hours=1)
+
+
+def _parse_ts(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # CKAN writes UTC without an offset
+
+
+def incremental_since(portal: Portal, prev: PreviousSnapshot | None) -> datetime | None:
+    """From when to fetch changes, or None for a full harvest: no previous snapshot, a
+    platform without a change filter, the portal's URL or organisation changed since, or
+    it is time for the periodic full harvest (every `full_every` runs)."""
+    if prev is None or portal.platform not in INCREMENTAL or portal.full_every <= 1:
+        return None
+    if prev.api_url != portal.url or prev.organization != portal.organization:
+        return None
+    if prev.incremental_since_full + 1 >= portal.full_every:
+        return None
+    started = prev.started_at if prev.started_at.tzinfo else prev.started_at.replace(tzinfo=UTC)
+    newest = _parse_ts(prev.max_modified)
+    since = min(started, newest) if newest else started
+    return since - OVERLAP
 
 
 @dataclass
@@ -45,6 +78,8 @@ class HarvestResult:
     error: str | None = None
     warnings: str | None = None
     transient: bool = False  # worth retrying later (unreachable, timing out, 5xx)
+    mode: str = "full"  # full | incremental
+    changed: int | None = None  # incremental: datasets fetched because they changed
 
     def line(self) -> str:
         if self.status == "ok":
@@ -52,6 +87,8 @@ class HarvestResult:
                 f"{self.portal_id}: ok, {self.datasets} datasets, {self.distributions} distributions, "
                 f"{self.requests} requests, {self.seconds:.1f}s"
             )
+            if self.mode == "incremental":
+                text += f" (incremental: {self.changed} changed)"
             return text + (f" (warning: {self.warnings})" if self.warnings else "")
         return f"{self.portal_id}: FAILED after {self.seconds:.1f}s: {self.error}"
 
@@ -103,6 +140,8 @@ def harvest_portal(
     """
     fetch, parse = ADAPTERS[portal.platform]
     session = session or make_session()
+    prev = wh.previous_snapshot(portal.id) if portal.platform in INCREMENTAL else None
+    since = incremental_since(portal, prev)
     started = datetime.now(UTC)
     run_id = wh.begin_run(portal, started)
     seq = itertools.count()
@@ -114,16 +153,28 @@ def harvest_portal(
     def elapsed() -> float:
         return (datetime.now(UTC) - started).total_seconds()
 
+    fetched = 0
     try:
-        for batch in prefetch(fetch(portal, session, on_page, stats_out)):
+        batches = (
+            fetch(portal, session, on_page, stats_out, since=since)
+            if since is not None
+            else fetch(portal, session, on_page, stats_out)
+        )
+        for batch in prefetch(batches):
             datasets, distributions = [], []
             for raw in batch:
                 dataset, dists = parse(raw, portal.id, portal.url, run_id)
                 datasets.append(dataset)
                 distributions.extend(dists)
-            wh.add_records("datasets", datasets)
+            fetched += wh.add_records("datasets", datasets)
             wh.add_records("distributions", distributions)
         stats = stats_out[0] if stats_out else HarvestStats()
+        incremental = prev is not None and stats.mode == "incremental" and stats.current is not None
+        if incremental:
+            carried = wh.carry_forward(prev.run_id, run_id, stats.current)
+            wh.set_mode(run_id, "incremental", changed=fetched, carried=carried)
+        else:
+            wh.set_mode(run_id, "full")
         n_ds, n_di = wh.finish_run(
             run_id,
             method=stats.method,
@@ -140,6 +191,8 @@ def harvest_portal(
             stats.requests,
             elapsed(),
             warnings="; ".join(stats.warnings) or None,
+            mode="incremental" if incremental else "full",
+            changed=fetched if incremental else None,
         )
     except PortalError as exc:
         stats = stats_out[0] if stats_out else HarvestStats()

@@ -2,8 +2,8 @@
 
 Used by `odwatch demo`, the tests and the benchmarks, so the real harvest code runs against a
 real HTTP server without the internet. It implements what the harvester uses: package_search
-(q=*:*, fq=organization:..., sort, start, rows capped at 1000), package_list, package_show and
-organization_show. A `fault` hook lets tests answer any request differently (5xx, 429 with
+(q=*:*, fq=organization:... and/or metadata_modified:[T TO *], sort, start, rows capped at
+1000), package_list, package_show and organization_show. A `fault` hook lets tests answer any request differently (5xx, 429 with
 Retry-After, HTML, a slow answer, datasets inserted while paging).
 """
 
@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -184,6 +185,15 @@ class LocalPortal:
             org = m.group(1)
         if org is not None:
             packages = [x for x in packages if _org_name(x) == org]
+        m = re.search(r"metadata_modified:\[(\S+) TO (\S+)\]", fq)
+        if m:
+            low, high = (None if v == "*" else _ts(v) for v in m.groups())
+            packages = [
+                x
+                for x in packages
+                if (low is None or _ts(x.get("metadata_modified")) >= low)
+                and (high is None or _ts(x.get("metadata_modified")) <= high)
+            ]
         sort = p.get("sort", "")
         if sort.startswith("metadata_created"):
             packages.sort(key=lambda x: (x.get("metadata_created") or "", x.get("name") or ""))
@@ -249,6 +259,15 @@ class LocalPortal:
         org = dict(mine[0].get("organization") or {"name": key})
         org["packages"] = [{"name": x.get("name"), "id": x.get("id")} for x in mine]
         return Reply(200, _envelope(org, action="organization_show"))
+
+
+def _ts(value: object) -> datetime:
+    """A CKAN/Solr timestamp as an aware datetime (CKAN writes UTC without an offset)."""
+    try:
+        ts = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _org_name(pkg: dict) -> str | None:

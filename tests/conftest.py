@@ -25,6 +25,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "prefect: needs the Prefect test harness (~15 s once per session)"
     )
+    config.addinivalue_line(
+        "markers", "schedule: starts a real Prefect server and waits for a scheduled run (~40 s)"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -107,7 +107,8 @@ GOOD = """portals:
         (
             GOOD.replace("organization:", "organisation:"),
             "portal 'bochum' (#1): unknown key 'organisation'; allowed keys are id, title, city, platform, url, "
-            "organization, enabled, allow_private_urls, page_size, population, state, kind, notes",
+            "organization, enabled, allow_private_urls, page_size, population, state, kind, notes, "
+            "schedule, full_every, alerts, alert_after_failures, alert_score_drop",
         ),
         (
             GOOD.replace("https://opendata.ruhr", "opendata.ruhr"),

@@ -33,7 +33,13 @@ def test_failed_harvest_keeps_previous_snapshot(br_packages, warehouse_path):
 
     with LocalPortal(br_packages, fault=fault) as server, Warehouse(warehouse_path) as wh:
         portal = Portal(
-            id="br", title="t", city="c", platform="ckan", url=server.url, page_size=100
+            id="br",
+            title="t",
+            city="c",
+            platform="ckan",
+            url=server.url,
+            page_size=100,
+            full_every=1,  # the second harvest must page through the broken page again
         )
         first = harvest_portal(portal, wh, make_session(per_host_rate=0))
         broken["on"] = True
@@ -116,7 +122,9 @@ def test_second_process_gets_one_clear_line(warehouse_path, tmp_path, capsys):
             "portals:\n  - {id: a, title: A, city: A, platform: ckan, url: 'http://127.0.0.1:9'}\n"
         )
         started = time.monotonic()
-        code = main(["run", "--portals", str(portals), "--warehouse", str(warehouse_path)])
+        code = main(
+            ["run", "--portals", str(portals), "--warehouse", str(warehouse_path), "--wait", "0"]
+        )
         assert code == 2
         assert capsys.readouterr().err == f"odwatch: error: {err.value}\n"
         assert time.monotonic() - started < 5  # before Prefect even starts

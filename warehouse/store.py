@@ -13,9 +13,11 @@ import os
 import re
 import tempfile
 import threading
+import time
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,18 @@ class WarehouseError(Exception):
 
 class WarehouseLocked(WarehouseError):
     pass
+
+
+@dataclass(frozen=True)
+class PreviousSnapshot:
+    """What an incremental harvest needs to know about the portal's latest snapshot."""
+
+    run_id: str
+    started_at: datetime
+    api_url: str
+    organization: str | None
+    max_modified: str | None  # the largest CKAN metadata_modified in it (raw string)
+    incremental_since_full: int  # ok incremental runs since the last full one
 
 
 def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -71,6 +85,37 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
             con.execute(sql.read_text())
         close_abandoned_runs(con)
     return con
+
+
+def connect_waiting(
+    path: str | Path,
+    wait: float,
+    on_wait: Callable[[str], None] | None = None,
+    poll: float = 0.5,
+    every: float = 10.0,
+) -> duckdb.DuckDBPyConnection:
+    """connect() for writing; while another process holds the warehouse, retry for up to
+    `wait` seconds, calling `on_wait(message)` at once and then every `every` seconds.
+    Gives up with WarehouseLocked. Nothing is lost by waiting: the other process's snapshot
+    is written atomically, and this one starts after it."""
+    deadline = time.monotonic() + max(0.0, wait)
+    next_note = 0.0
+    while True:
+        try:
+            return connect(path)
+        except WarehouseLocked as exc:
+            now = time.monotonic()
+            if wait <= 0:
+                raise
+            if now >= deadline:
+                raise WarehouseLocked(
+                    f"{exc} (gave up after waiting {wait:g} s; pass --wait SECONDS to wait longer)"
+                ) from None
+            if on_wait is not None and now >= next_note:
+                left = deadline - now
+                on_wait(f"{str(exc).split(' (DuckDB')[0]}; waiting (up to {left:.0f} s more)")
+                next_note = now + every
+            time.sleep(min(poll, max(0.0, deadline - now)))
 
 
 def schema_files() -> list[Path]:
@@ -260,6 +305,73 @@ class Warehouse:
                 ],
             )
         return n_ds, n_di
+
+    def previous_snapshot(self, portal_id: str) -> PreviousSnapshot | None:
+        """The portal's latest complete snapshot and how many incremental runs followed
+        its last full one; None if it has none yet."""
+        with self.lock:
+            row = self.con.execute(
+                "SELECT run_id, started_at, api_url, organization FROM latest_runs WHERE portal_id = ?",
+                [portal_id],
+            ).fetchone()
+            if row is None:
+                return None
+            run_id, started_at, api_url, organization = row
+            max_modified = self.con.execute(
+                "SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = ?", [run_id]
+            ).fetchone()[0]
+            since_full = self.con.execute(
+                "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
+                "AND mode = 'incremental' AND started_at > coalesce((SELECT max(started_at) "
+                "FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
+                "AND coalesce(mode, 'full') = 'full'), '-infinity'::TIMESTAMPTZ)",
+                [portal_id, portal_id],
+            ).fetchone()[0]
+        return PreviousSnapshot(run_id, started_at, api_url, organization, max_modified, since_full)
+
+    def carry_forward(self, prev_run_id: str, run_id: str, current: Iterable[str]) -> int:
+        """Copy into `run_id` the datasets (and their distributions) of `prev_run_id` that the
+        portal still lists (`current`: names or ids) and that this run did not fetch again.
+        Together with the changed datasets fetched, the new snapshot is complete."""
+        names = sorted({str(n) for n in current})
+        with self.lock:
+            cur = self.con.cursor()
+            try:
+                cur.execute("CREATE OR REPLACE TEMP TABLE odw_current (key VARCHAR)")
+                cur.execute("INSERT INTO odw_current SELECT unnest(?::VARCHAR[])", [names])
+                cur.execute(
+                    "CREATE OR REPLACE TEMP TABLE odw_carry AS SELECT dataset_id FROM datasets p "
+                    "WHERE p.run_id = ? AND (p.name IN (SELECT key FROM odw_current) "
+                    "OR p.dataset_id IN (SELECT key FROM odw_current)) "
+                    "AND p.dataset_id NOT IN (SELECT dataset_id FROM datasets WHERE run_id = ?)",
+                    [prev_run_id, run_id],
+                )
+                for table in ("datasets", "distributions"):
+                    cur.execute(
+                        f"INSERT INTO {table} SELECT * REPLACE (?::VARCHAR AS run_id) FROM {table} "
+                        "WHERE run_id = ? AND dataset_id IN (SELECT dataset_id FROM odw_carry)",
+                        [run_id, prev_run_id],
+                    )
+                n = cur.execute("SELECT count(*) FROM odw_carry").fetchone()[0]
+                cur.execute("DROP TABLE odw_carry")
+                cur.execute("DROP TABLE odw_current")
+            finally:
+                cur.close()
+        return n
+
+    def set_mode(
+        self,
+        run_id: str,
+        mode: str,
+        changed: int | None = None,
+        carried: int | None = None,
+    ) -> None:
+        with self.lock:
+            self.con.execute(
+                "UPDATE harvest_runs SET mode = ?, changed_count = ?, carried_count = ? "
+                "WHERE run_id = ?",
+                [mode, changed, carried, run_id],
+            )
 
     def fail_run(
         self,

@@ -57,6 +57,8 @@ class HarvestStats:
     expected_count: int | None = None
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+    mode: str = "full"  # full | incremental
+    current: list[str] | None = None  # incremental: every name the portal lists now
 
 
 class _ServerError(Exception):
@@ -163,6 +165,10 @@ class _SearchBroken(Exception):
     """The action exists nowhere or fails as a matter of course: use the fallback path."""
 
 
+class _ListBroken(Exception):
+    """package_list is unusable, so deletions cannot be seen: harvest in full."""
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc)
     for marker in ("Failed to establish a new connection: ", "Caused by "):
@@ -177,8 +183,16 @@ def harvest_ckan(
     on_page: Callable[[Response], None],
     stats_out: list[HarvestStats] | None = None,
     timeout: float | tuple[float, float] = (10.0, 120.0),
+    since: datetime | None = None,
 ) -> Iterator[list[dict]]:
-    """Yield batches of distinct package dicts; `stats_out` receives the HarvestStats."""
+    """Yield batches of distinct package dicts; `stats_out` receives the HarvestStats.
+
+    With `since`, only the packages modified since then are fetched (package_search with
+    fq=metadata_modified:[since TO *]) plus package_list, whose names end up in
+    `stats.current` so the caller can carry the unchanged ones forward and drop the deleted
+    ones. Where that is impossible (DKAN, an organisation filter, search or package_list
+    broken) it harvests in full and says so in `stats.mode`.
+    """
     client = CkanClient(portal, session, on_page, timeout=timeout)
     if stats_out is not None:
         stats_out.append(client.stats)
@@ -203,11 +217,21 @@ def harvest_ckan(
 
     if portal.platform != "dkan":
         try:
+            if since is not None and not portal.organization:
+                try:
+                    yield from _changed_since(client, portal, fresh, since)
+                    return
+                except _ListBroken as exc:  # changes known, deletions not: search everything
+                    client.stats.warnings.append(
+                        f"incremental harvest impossible ({exc}); harvested in full"
+                    )
+                    client.stats.mode = "full"
             for batch in _search_pages(client, portal):
                 batch = fresh(batch)
                 if batch:
                     yield batch
         except _SearchBroken as exc:
+            client.stats.mode, client.stats.expected_count = "full", None
             client.stats.warnings.append(
                 f"package_search unusable ({exc}); used package_list + package_show"
             )
@@ -233,12 +257,41 @@ def harvest_ckan(
     yield from _list_and_show(client, portal, fresh, seen_names)
 
 
-def _search_pages(client: CkanClient, portal: Portal) -> Iterator[list[dict]]:
+def changed_since_fq(since: datetime) -> str:
+    """The Solr filter for packages modified at or after `since` (UTC)."""
+    return f"metadata_modified:[{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} TO *]"
+
+
+def _changed_since(
+    client: CkanClient, portal: Portal, fresh, since: datetime
+) -> Iterator[list[dict]]:
+    client.stats.mode = "incremental"
+    for batch in _search_pages(client, portal, fq=changed_since_fq(since)):
+        batch = fresh(batch)
+        if batch:
+            yield batch
+    try:
+        names = client.call("package_list", {})
+    except (NotFound, _SearchBroken, PortalIncompatible) as exc:
+        raise _ListBroken(f"package_list unusable: {exc}") from exc
+    except _ServerError as exc:
+        raise PortalUnavailable(str(exc)) from None
+    if not isinstance(names, list):
+        raise _ListBroken("package_list did not return a list")
+    client.stats.current = [n for n in names if isinstance(n, str)]
+    client.stats.expected_count = len(client.stats.current)
+
+
+def _search_pages(
+    client: CkanClient, portal: Portal, fq: str | None = None
+) -> Iterator[list[dict]]:
     max_rows = min(portal.page_size, MAX_ROWS)
     rows, start, errors = max_rows, 0, 0
     params: dict[str, Any] = {"q": "*:*", "sort": SORT}
     if portal.organization:
         params["fq"] = f'organization:"{portal.organization}"'
+    if fq:
+        params["fq"] = f"{params['fq']} AND {fq}" if "fq" in params else fq
     while True:
         try:
             result = client.call("package_search", {**params, "start": start, "rows": rows})

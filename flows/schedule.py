@@ -1,0 +1,252 @@
+"""`odwatch server` and `odwatch serve`: run the harvests on the schedules in portals.yaml.
+
+`odwatch server` starts a Prefect server on 127.0.0.1 whose database lives under warehouse/
+(SQLite unless PREFECT_SERVER_DATABASE_CONNECTION_URL names another, e.g. PostgreSQL).
+`odwatch serve` creates one deployment per enabled portal (named by its id, on its
+`schedule`), one for the link re-check, and serves them until Ctrl-C or SIGTERM. Deployments
+are upserted by name, so serving again after editing portals.yaml updates them; those of
+portals no longer listed are deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from flows.config import DEFAULT_SCHEDULE, Portal, load_portals, select
+
+DEFAULT_PORT = 4200
+DEFAULT_HOME = Path("warehouse") / "prefect"
+DEFAULT_LINKS_SCHEDULE = "0 5 * * *"  # daily; only URLs that are due get checked
+HARVEST_FLOW = "odwatch-scheduled-harvest"
+LINKS_FLOW = "odwatch-scheduled-links"
+LINKS_DEPLOYMENT = "check-links"
+
+
+class ScheduleError(Exception):
+    """str() is the one line shown to the operator."""
+
+
+def server_env(home: Path, port: int, base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env["PREFECT_HOME"] = str(home.resolve())
+    env.setdefault(
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+        f"sqlite+aiosqlite:///{(home / 'prefect.db').resolve()}",
+    )
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    return env
+
+
+def wait_healthy(api_url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if requests.get(f"{api_url}/health", timeout=2).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM ends the command like Ctrl-C does: cleanly, through KeyboardInterrupt."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    home = Path(args.prefect_home)
+    home.mkdir(parents=True, exist_ok=True)
+    env = server_env(home, args.port)
+    prefect = Path(sys.executable).with_name("prefect")
+    cmd = [str(prefect) if prefect.exists() else "prefect", "server", "start"]
+    cmd += ["--host", "127.0.0.1", "--port", str(args.port)]
+    db = env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].split("@")[-1]  # no password on screen
+    print(f"odwatch: starting the Prefect server (database {db})", file=sys.stderr, flush=True)
+    _terminate_on_sigterm()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL if args.quiet else None)
+    try:
+        if not wait_healthy(env["PREFECT_API_URL"], 120, proc):
+            proc.terminate()
+            proc.wait(30)
+            raise ScheduleError(
+                f"the Prefect server did not start on 127.0.0.1:{args.port} (exit {proc.returncode}); "
+                "is the port in use? pass --port N"
+            )
+        print(
+            f"odwatch: Prefect server ready, UI at http://127.0.0.1:{args.port}; in another "
+            f"shell: export PREFECT_API_URL={env['PREFECT_API_URL']}; odwatch serve",
+            file=sys.stderr,
+            flush=True,
+        )
+        return proc.wait()
+    except KeyboardInterrupt:
+        print("odwatch: stopping the Prefect server", file=sys.stderr, flush=True)
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 0
+
+
+def deployment_specs(
+    portals: list[Portal], portals_file: Path, warehouse: Path, site: Path, links_schedule: str
+) -> list[tuple[str, str, str, dict]]:
+    """(flow, deployment name, cron, parameters) for every enabled portal and the links."""
+    common = {
+        "portals_file": str(portals_file.resolve()),
+        "warehouse_path": str(warehouse.resolve()),
+        "site_dir": str(site.resolve()),
+    }
+    specs = [
+        (HARVEST_FLOW, p.id, p.schedule or DEFAULT_SCHEDULE, {"portal_id": p.id, **common})
+        for p in portals
+    ]
+    specs.append((LINKS_FLOW, LINKS_DEPLOYMENT, links_schedule, dict(common)))
+    return specs
+
+
+def _prune(keep: set[tuple[str, str]]) -> list[str]:
+    """Delete odwatch deployments that portals.yaml no longer asks for."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    removed = []
+    with get_client(sync_client=True) as client:
+        flows = {
+            f.id: f.name
+            for f in client.read_flows(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
+            )
+        }
+        for dep in client.read_deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
+        ):
+            if (flows.get(dep.flow_id), dep.name) not in keep:
+                client.delete_deployment(dep.id)
+                removed.append(dep.name)
+    return removed
+
+
+def _runner_class():
+    from prefect.runner import Runner
+
+    class QuietRunner(Runner):
+        """Prefect's Runner, stopping on SIGTERM the way it stops on Ctrl-C: its own SIGTERM
+        handler exits mid-loop and floods stderr with CancelledError tracebacks."""
+
+        def handle_sigterm(self, *args, **kwargs) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return QuietRunner
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    api = os.environ.get("PREFECT_API_URL")
+    if not api:
+        raise ScheduleError(
+            "PREFECT_API_URL is not set: start 'odwatch server' and export the URL it prints "
+            "(schedules do not run on Prefect's temporary server)"
+        )
+    if not wait_healthy(api.rstrip("/"), 10):
+        raise ScheduleError(f"no Prefect server answers at {api}; start it with 'odwatch server'")
+    portals = select(load_portals(args.portals), None)
+    specs = deployment_specs(
+        portals, Path(args.portals), Path(args.warehouse), Path(args.site), args.links_schedule
+    )
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.scheduled import scheduled_harvest, scheduled_links
+
+    by_flow = {HARVEST_FLOW: scheduled_harvest, LINKS_FLOW: scheduled_links}
+    deployments = []
+    for flow_name, name, cron, params in specs:
+        kw: dict = {"interval": args.interval} if args.interval else {"cron": cron}
+        if args.interval and flow_name == LINKS_FLOW:
+            kw = {"cron": cron}
+        deployments.append(
+            by_flow[flow_name].to_deployment(
+                name=name,
+                parameters=params,
+                tags=["odwatch"],
+                concurrency_limit=1,  # a run still going when the next is due: it queues
+                entrypoint_type=EntrypointType.MODULE_PATH,
+                **kw,
+            )
+        )
+    _terminate_on_sigterm()
+    removed = _prune({(f, n) for f, n, _, _ in specs})
+    for name in removed:
+        print(
+            f"odwatch: removed deployment '{name}' (no longer in {args.portals})", file=sys.stderr
+        )
+    for flow_name, name, cron, _ in specs:
+        when = f"every {args.interval:g} s" if args.interval and flow_name == HARVEST_FLOW else cron
+        print(f"odwatch: {flow_name}/{name}: {when}", file=sys.stderr)
+    runner = _runner_class()(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        pass
+    print("odwatch: stopped serving; finished snapshots are kept", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common) -> None:
+    srv = sub.add_parser(
+        "server",
+        help="start a Prefect server for the schedules (127.0.0.1, database under warehouse/)",
+    )
+    srv.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"(default {DEFAULT_PORT})")
+    srv.add_argument(
+        "--prefect-home",
+        default=str(DEFAULT_HOME),
+        metavar="DIR",
+        help=f"the server's home and SQLite database (default {DEFAULT_HOME})",
+    )
+    srv.add_argument("-q", "--quiet", action="store_true", help="hide the server's own output")
+    srv.set_defaults(func=cmd_server)
+
+    sv = sub.add_parser(
+        "serve",
+        help="deploy the portals' schedules to the Prefect server and run them until stopped",
+        description=(
+            "Create one deployment per enabled portal (its 'schedule', default weekly) and a "
+            "daily link re-check, then run them as they come due. Needs PREFECT_API_URL "
+            "(see 'odwatch server'). Ctrl-C or SIGTERM stops it."
+        ),
+    )
+    common(sv)
+    sv.add_argument(
+        "--links-schedule",
+        default=DEFAULT_LINKS_SCHEDULE,
+        metavar="CRON",
+        help=f"when to re-check the links that are due (default '{DEFAULT_LINKS_SCHEDULE}')",
+    )
+    sv.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="harvest every portal this often instead of on its schedule (for trying it out)",
+    )
+    sv.set_defaults(func=cmd_serve)

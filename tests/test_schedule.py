@@ -1,0 +1,259 @@
+"""Schedules on a real Prefect server: `odwatch server`, `odwatch serve`, a run that fires.
+
+Starts `odwatch server` once for this module (~15 s) on a free port; the schedule test then
+waits (bounded) for a scheduled harvest to leave a new snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+
+from flows.config import ConfigError, Portal, load_portals
+from flows.localportal import LocalPortal
+from flows.schedule import HARVEST_FLOW, LINKS_DEPLOYMENT, LINKS_FLOW, deployment_specs
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.schedule
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(extra)
+    return env
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 60) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-server")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "server", "--port", str(port)]
+        + ["--prefect-home", str(home), "-q"],
+        cwd=ROOT,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        line = proc.stderr.readline()
+        assert line.startswith("odwatch: starting the Prefect server (database sqlite+aiosqlite:")
+        ready = proc.stderr.readline()
+        assert ready.startswith(f"odwatch: Prefect server ready, UI at http://127.0.0.1:{port}")
+        assert (home / "prefect.db").exists()
+        yield api
+    finally:
+        assert _stop(proc) == 0
+
+
+def _post(api: str, path: str, body: dict | None = None) -> list[dict]:
+    r = requests.post(f"{api}{path}", json=body or {}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def _deployments(api: str) -> list[tuple[str, str]]:
+    flows = {f["id"]: f["name"] for f in _post(api, "/flows/filter")}
+    return sorted((flows[d["flow_id"]], d["name"]) for d in _post(api, "/deployments/filter"))
+
+
+def _serve(api: str, portals: Path, tmp: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "serve", "--portals", str(portals)]
+        + ["--warehouse", str(tmp / "w.duckdb"), "--site", str(tmp / "site"), *extra],
+        cwd=ROOT,
+        env=_env(
+            PREFECT_API_URL=api,
+            PREFECT_HOME=str(tmp / "client-home"),
+            PREFECT_RUNNER_POLL_FREQUENCY="2",
+            PREFECT_LOGGING_LEVEL="WARNING",
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _yaml(path: Path, *portals: tuple[str, str, str]) -> None:
+    lines = ["portals:"]
+    for pid, url, cron in portals:
+        lines.append(
+            f"  - {{id: {pid}, title: P {pid}, city: C {pid}, platform: ckan, url: '{url}', "
+            f"schedule: '{cron}'}}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_scheduled_harvest_fires_and_leaves_a_snapshot(prefect_server, br_packages, tmp_path):
+    api = prefect_server
+    portals = tmp_path / "portals.yaml"
+    with LocalPortal(br_packages[:60]) as server:
+        _yaml(portals, ("sched", server.url, "0 3 * * 1"))
+        serve = _serve(api, portals, tmp_path, "--interval", "5")
+        try:
+            deadline = time.monotonic() + 120
+            done: list[dict] = []
+            while time.monotonic() < deadline and not done:
+                time.sleep(1)
+                runs = _post(api, "/flow_runs/filter")
+                done = [r for r in runs if r["state_type"] == "COMPLETED"]
+                assert not [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")], runs
+        finally:
+            code = _stop(serve)
+        err = serve.stderr.read()
+    assert done, f"no scheduled run completed within 120 s; serve said: {err}"
+    assert code == 0
+    assert f"odwatch: {HARVEST_FLOW}/sched: every 5 s" in err
+    assert err.rstrip().endswith("odwatch: stopped serving; finished snapshots are kept")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        ok = con.execute(
+            "SELECT portal_id, dataset_count FROM harvest_runs WHERE status = 'ok'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert ok and set(ok) == {("sched", 60)}
+    assert (tmp_path / "site" / "index.html").exists()
+    assert (HARVEST_FLOW, "sched") in _deployments(api)
+
+
+def test_serving_again_after_editing_portals_yaml_does_not_duplicate(prefect_server, tmp_path):
+    api = prefect_server
+    portals = tmp_path / "portals.yaml"
+    url = "http://127.0.0.1:9"
+    for ids in (("alpha", "beta"), ("beta", "gamma")):
+        _yaml(portals, *[(pid, url, "0 4 * * *") for pid in ids])
+        serve = _serve(api, portals, tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            want = {(HARVEST_FLOW, pid) for pid in ids}
+            while time.monotonic() < deadline and not want <= set(_deployments(api)):
+                time.sleep(0.5)
+        finally:
+            assert _stop(serve) == 0
+    deployments = [d for d in _deployments(api) if d[1] != "sched"]
+    assert deployments == [
+        (HARVEST_FLOW, "beta"),
+        (HARVEST_FLOW, "gamma"),
+        (LINKS_FLOW, LINKS_DEPLOYMENT),
+    ]
+    crons = {
+        d["name"]: [s["schedule"].get("cron") for s in d["schedules"]]
+        for d in _post(api, "/deployments/filter")
+    }
+    assert crons["gamma"] == ["0 4 * * *"]
+    assert crons[LINKS_DEPLOYMENT] == ["0 5 * * *"]
+
+
+def test_deployment_specs(tmp_path):
+    portals = [
+        Portal("a", "A", "A", "ckan", "https://a.example"),
+        Portal("b", "B", "B", "dcat", "https://b.example", schedule="30 2 * * *"),
+    ]
+    specs = deployment_specs(
+        portals, tmp_path / "p.yaml", tmp_path / "w.duckdb", tmp_path / "site", "0 5 * * *"
+    )
+    common = {
+        "portals_file": str(tmp_path / "p.yaml"),
+        "warehouse_path": str(tmp_path / "w.duckdb"),
+        "site_dir": str(tmp_path / "site"),
+    }
+    assert specs == [
+        (HARVEST_FLOW, "a", "0 3 * * 1", {"portal_id": "a", **common}),
+        (HARVEST_FLOW, "b", "30 2 * * *", {"portal_id": "b", **common}),
+        (LINKS_FLOW, LINKS_DEPLOYMENT, "0 5 * * *", common),
+    ]
+
+
+GOOD = "portals:\n  - {id: a, title: A, city: A, platform: ckan, url: 'https://a.example'%s}\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ", schedule: '0 3 * * 9'",
+            "portal 'a' (#1): schedule '0 3 * * 9': Bad day-of-week; "
+            "write e.g. 'schedule: \"0 3 * * 1\"' (minute hour day month weekday)",
+        ),
+        (
+            ", schedule: 'weekly'",
+            "portal 'a' (#1): schedule 'weekly': expected a cron expression of 5 fields; "
+            "write e.g. 'schedule: \"0 3 * * 1\"' (minute hour day month weekday)",
+        ),
+        (
+            ", full_every: 0",
+            "portal 'a' (#1): full_every 0 is not a positive whole number; "
+            "write e.g. 'full_every: 7' (1 = always a full harvest)",
+        ),
+        (
+            ", alerts: [https]",
+            "portal 'a' (#1): 'alerts' must be a list of notification URLs; "
+            "write e.g. 'alerts: [\"mailto://user:pass@example.org\"]' (apprise URLs)",
+        ),
+        (
+            ", alert_after_failures: true",
+            "portal 'a' (#1): alert_after_failures True is not a positive whole number; "
+            "write e.g. 'alert_after_failures: 3'",
+        ),
+        (
+            ", alert_score_drop: 0",
+            "portal 'a' (#1): alert_score_drop 0 is not a positive number; "
+            "write e.g. 'alert_score_drop: 5' (points)",
+        ),
+    ],
+)
+def test_schedule_and_alert_keys_are_validated(tmp_path, extra, message):
+    path = tmp_path / "portals.yaml"
+    path.write_text(GOOD % extra)
+    with pytest.raises(ConfigError) as err:
+        load_portals(path)
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_schedule_and_alert_keys(tmp_path):
+    path = tmp_path / "portals.yaml"
+    path.write_text(
+        GOOD
+        % (
+            ", schedule: '15 2 * * *', full_every: 4, alerts: 'json://127.0.0.1:9/x', "
+            "alert_after_failures: 3, alert_score_drop: 7"
+        )
+    )
+    (portal,) = load_portals(path)
+    assert (
+        portal.schedule,
+        portal.full_every,
+        portal.alerts,
+        portal.alert_after_failures,
+        portal.alert_score_drop,
+    ) == ("15 2 * * *", 4, ("json://127.0.0.1:9/x",), 3, 7.0)
+    path.write_text(GOOD % "")
+    (portal,) = load_portals(path)
+    assert (portal.schedule, portal.full_every, portal.alerts) == ("0 3 * * 1", 7, ())

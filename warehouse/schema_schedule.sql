@@ -1,0 +1,6 @@
+-- Incremental harvests and scheduling. Applied after schema.sql by warehouse.store.connect();
+-- idempotent. Runs written before this file existed have mode NULL and count as full.
+ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS mode VARCHAR;  -- full | incremental
+-- incremental: how many datasets were fetched as changed / carried forward unchanged
+ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS changed_count BIGINT;
+ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS carried_count BIGINT;
