@@ -4,20 +4,30 @@ Runs as its own process (so the server does not share the harvester's CPU core o
 accounting). Datasets are pre-encoded JSON strings; package_search pages, package_list and
 package_show are answered by joining them. Prints `ready <port>` when it listens.
 
-    python bench/catalogue_server.py N [CORPUS_DIR]
+    python bench/catalogue_server.py N [CORPUS_DIR] [--spread-modified]
+
+With --spread-modified, dataset i was last modified i minutes after 2020-01-01 (instead of
+its corpus record's date) and package_search honours fq=metadata_modified:[T TO *], as an
+incremental harvest asks.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 
-def clone_catalogue(n: int, corpus: Path) -> list[tuple[str, str]]:
+def modified_at(i: int) -> str:
+    return (datetime(2020, 1, 1) + timedelta(minutes=i)).isoformat()
+
+
+def clone_catalogue(n: int, corpus: Path, spread_modified: bool = False) -> list[tuple[str, str]]:
     page = json.loads(
         (corpus / "ckan/dados-gov-br/catalog_check_ignore_packages__0.json").read_text()
     )
@@ -28,6 +38,8 @@ def clone_catalogue(n: int, corpus: Path) -> list[tuple[str, str]]:
         pkg["id"] = f"{i:08d}-{pkg['id'][9:]}"
         pkg["name"] = f"{pkg['name']}-{i}"
         pkg["metadata_created"] = f"2020-01-01T00:00:00.{i:06d}"
+        if spread_modified:
+            pkg["metadata_modified"] = modified_at(i)
         for r in pkg.get("resources", []):
             r["id"] = f"{i:08d}-{r['id'][9:]}"
             r["package_id"] = pkg["id"]
@@ -35,8 +47,9 @@ def clone_catalogue(n: int, corpus: Path) -> list[tuple[str, str]]:
     return out
 
 
-def serve(n: int, corpus: Path) -> None:
-    items = clone_catalogue(n, corpus)
+def serve(n: int, corpus: Path, spread_modified: bool = False) -> None:
+    items = clone_catalogue(n, corpus, spread_modified)
+    modified = [modified_at(i) for i in range(n)] if spread_modified else None
     by_name = {name: body for name, body in items}
     bodies = [body for _, body in items]
     names = json.dumps([name for name, _ in items])
@@ -67,8 +80,13 @@ def serve(n: int, corpus: Path) -> None:
             status = 200
             if action == "package_search":
                 start, rows = int(q.get("start", 0)), min(1000, int(q.get("rows", 10)))
-                page = ",".join(bodies[start : start + rows])
-                body = f'{{"help": "", "success": true, "result": {{"count": {n}, "sort": "", "results": [{page}]}}}}'
+                m = re.search(r"metadata_modified:\[(\S+) TO \*\]", q.get("fq", ""))
+                chosen = bodies
+                if m and modified is not None:
+                    since = m.group(1).rstrip("Z")
+                    chosen = [b for b, t in zip(bodies, modified, strict=True) if t >= since]
+                page = ",".join(chosen[start : start + rows])
+                body = f'{{"help": "", "success": true, "result": {{"count": {len(chosen)}, "sort": "", "results": [{page}]}}}}'
 
             elif action == "package_list":
                 body = f'{{"help": "", "success": true, "result": {names}}}'
@@ -93,4 +111,9 @@ def serve(n: int, corpus: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), Path(sys.argv[2] if len(sys.argv) > 2 else "../shared/corpus"))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    serve(
+        int(args[0]),
+        Path(args[1] if len(args) > 1 else "../shared/corpus"),
+        spread_modified="--spread-modified" in sys.argv,
+    )
