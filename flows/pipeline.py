@@ -80,11 +80,18 @@ def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(warehouse_path: str, portals: list[Portal], site_dir: str) -> str:
+    """Write the site, attach its summary and score table as Prefect artifacts, and return
+    where it is plus one line per city."""
+    from flows.publish import publish_artifacts
+
+    results = []
     cur = _wh(warehouse_path).cursor()
     try:
-        return str(publish_site(cur, portals, site_dir))
+        publish_site(cur, portals, site_dir, report=results.append)
     finally:
         cur.close()
+    publish_artifacts(results[0])
+    return results[0].summary()
 
 
 def _progress(line: str) -> None:
@@ -134,7 +141,7 @@ def odwatch_run(
         note = assess_task(warehouse_path, ok_runs)
         _progress(f"assess: {note}")
         page = publish_task(warehouse_path, portals, site_dir)
-        _progress(f"publish: {page}")
+        print(page, flush=True)  # stdout: where the scorecard is, one line per city
     finally:
         _OPEN.pop(warehouse_path).close()
     return results
