@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.odwatch-installed
+# Debian's chromium for the browser tests (tests/test_browser_site.py); installed when missing
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test demo demo-corpus bench lint format readme clean
 
@@ -15,7 +17,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)  ## harvest every enabled portal in portals.yaml, assess, publish
 	$(BIN)/odwatch run
 
-test: $(STAMP)  ## lint + the whole test suite (no network needed)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi
+
+test: $(STAMP) $(CHROMIUM)  ## lint + the whole test suite (no network needed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
@@ -31,6 +37,8 @@ bench: $(STAMP)  ## benchmarks (several minutes each); results go to bench/READM
 	$(BIN)/python bench/bench_assess.py
 	$(BIN)/python bench/bench_links.py
 	$(BIN)/python bench/bench_dcat.py --repeat 5 --pages 5 20 50
+	$(BIN)/python bench/bench_incremental.py
+	$(BIN)/python bench/bench_publish.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

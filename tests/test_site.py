@@ -1,0 +1,577 @@
+"""The scorecard site, built from a real warehouse: two harvests of the demo portals (one
+mutated in between), a link check, the real assessment, then publish_site. Exact numbers on
+the ranking and a city page, in both languages; downloads that parse back to the same numbers;
+hostile titles and URLs rendered as text; the DCAT description of the downloads."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+import pytest
+from faultserver import FaultServer
+
+from checks.scoring import CURRENT
+from flows import demo
+from flows.assess import assess_runs, pending_runs
+from flows.config import Portal
+from flows.harvest import harvest_portal
+from flows.linkcheck import LinkCheckOptions, check_links
+from flows.localportal import LocalPortal
+from flows.publish import PublishError, build_site, publish_site, summary_lines
+from warehouse.store import Warehouse, connect
+
+SAMPLES = Path(demo.__file__).with_name("demo")
+HOSTILE = "<script>alert(1)</script> Wahlergebnisse"
+FORMULA = '=HYPERLINK("http://evil.example","Klick")'
+
+
+def _packages(name: str) -> dict:
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _round_two(packages: list[dict], files: str) -> list[dict]:
+    """Musterstadt a week later: Spielplätze gets an open licence, Parkhausbelegung is gone,
+    a new dataset (titled like a spreadsheet formula) arrives without licence or keywords."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")  # changed: modified now
+    out = copy.deepcopy(packages)
+    out = [p for p in out if p["name"] != "parkhaeuser"]
+    for p in out:
+        if p["name"] == "spielplaetze":
+            p["license_id"] = "cc-by-4.0"
+            p["metadata_modified"] = now
+    out.append(
+        {
+            "id": "00000000-0000-4000-8000-000000000099",
+            "name": "radwege",
+            "title": FORMULA,
+            "notes": "Radwege",
+            "organization": {"name": "tiefbauamt", "title": "Tiefbauamt"},
+            "license_id": "",
+            "metadata_created": now,
+            "metadata_modified": now,
+            "resources": [
+                {"id": "radwege-r1", "format": "CSV", "url": f"{files}/file/radwege.csv"}
+            ],
+        }
+    )
+    return out
+
+
+def _point_at(packages: list[dict], files: str) -> list[dict]:
+    """Two of Musterstadt's files on a local server: one reachable, one gone (404); the budget
+    (annual) updated a month ago, so it is on time and really released."""
+    out = copy.deepcopy(packages)
+    recent = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    for p in out:
+        if p["name"] == "haushalt-2024":
+            p["metadata_modified"] = recent
+        for r in p.get("resources", []):
+            if r["url"].endswith("/haushalt-2024.csv"):
+                r["url"] = f"{files}/file/haushalt.csv"
+            elif r["url"].endswith("/luft.json"):
+                r["url"] = f"{files}/status/404"
+    return out
+
+
+@dataclass
+class Built:
+    warehouse: Path
+    site: Path
+    portals: list[Portal]
+
+
+def build_warehouse(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Built:
+    """Two snapshots of Musterstadt and Beispielhausen, a failing Kaputtdorf, a link check
+    before the assessment. Returns the warehouse path and the portals (as portals.yaml)."""
+    monkeypatch.setenv("ODWATCH_OFFLINE", "1")  # *.example hosts: not looked up
+    muster, beispiel = _packages("musterstadt"), _packages("beispielhausen")
+    csv_bytes = b"jahr,betrag\n2024,1\n"
+    path = tmp / "site.duckdb"
+    with (
+        FaultServer({"haushalt.csv": csv_bytes, "radwege.csv": csv_bytes}) as files,
+        LocalPortal(_point_at(muster["packages"], files.url)) as lp_m,
+        LocalPortal(beispiel["packages"], platform="dkan") as lp_b,
+        LocalPortal([], fault=demo._broken) as lp_k,
+    ):
+        portals = [
+            Portal("musterstadt", muster["title"], "Musterstadt", "ckan", lp_m.url,
+                   population=250_000, allow_private_urls=True),
+            Portal("beispielhausen", beispiel["title"], "Beispielhausen", "dkan", lp_b.url,
+                   population=120_000, allow_private_urls=True),
+            Portal("kaputtdorf", "Kaputtdorf (answers HTML)", "Kaputtdorf", "ckan", lp_k.url,
+                   allow_private_urls=True),
+        ]  # fmt: skip
+        with Warehouse(path) as wh:
+            for p in portals:
+                harvest_portal(p, wh)
+            lp_m.packages = _round_two(lp_m.packages, files.url)
+            for p in portals:
+                harvest_portal(p, wh)
+            check_links(
+                wh,
+                portals,
+                LinkCheckOptions(rate=0, concurrency=4, timeout=(2.0, 2.0), content_sample=0),
+            )
+            cur = wh.cursor()
+            try:
+                assess_runs(cur, pending_runs(cur), expectations=False)
+            finally:
+                cur.close()
+    return Built(path, tmp / "site", portals)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    with pytest.MonkeyPatch.context() as mp:
+        b = build_warehouse(tmp_path_factory.mktemp("site"), mp)
+    con = connect(b.warehouse, read_only=True)
+    try:
+        publish_site(con, b.portals, b.site)
+    finally:
+        con.close()
+    return b
+
+
+@pytest.fixture(scope="module")
+def wh(built: Built):
+    con = duckdb.connect(str(built.warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+# ---------------------------------------------------------------- reading pages
+
+
+class Page(HTMLParser):
+    """Collects what the tests read: data-* attributes, text per element id, links."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[dict] = []  # <tr data-portal> with their cells' data-key/data-value
+        self.cells: dict[str, str] = {}  # data-key -> data-value outside table rows (cards)
+        self.links: list[tuple[str, str]] = []  # (attribute, value) of href/src
+        self.lang = ""
+        self.text_parts: list[str] = []
+        self._row: dict | None = None
+        self._cell: list | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang") or ""
+        for name in ("href", "src"):
+            if a.get(name) is not None:
+                self.links.append((name, a[name] or ""))
+        if tag == "tr" and "data-portal" in a:
+            self._row = {"portal_id": a["data-portal"], "_n": []}
+            self.rows.append(self._row)
+        if tag == "td" and self._row is not None:
+            self._cell = [a.get("data-key"), a.get("data-value"), a.get("class"), ""]
+        elif "data-key" in a and self._row is None:
+            self.cells[a["data-key"]] = a.get("data-value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None and self._row is not None:
+            key, value, cls, text = self._cell
+            if key:
+                self._row[key] = value
+                self._row[key + ":text"] = " ".join(text.split())
+            elif cls == "n":
+                self._row["_n"].append(" ".join(text.split()))
+            self._cell = None
+        if tag == "tr":
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        self.text_parts.append(data)
+        if self._cell is not None:
+            self._cell[3] += data
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.text_parts).split())
+
+
+def page(built: Built, rel: str) -> Page:
+    return Page((built.site / rel).read_text(encoding="utf-8"))
+
+
+def f(value: str) -> float | None:
+    return float(value) if value not in ("", None) else None
+
+
+# ---------------------------------------------------------------- the ranking
+
+
+def test_ranking_exact(built: Built, wh) -> None:
+    root = page(built, "index.html")
+    en = page(built, "en/index.html")
+    assert root.rows == en.rows  # the root page is the English ranking
+    assert root.lang == "en"
+    assert [r["portal_id"] for r in en.rows] == ["musterstadt", "beispielhausen", "kaputtdorf"]
+    m, b, k = en.rows
+    # ranked by the 'really released' share: Musterstadt's budget (open CSV, reachable, on
+    # time) of its 5 determined datasets; none of Beispielhausen's 2 determined ones
+    assert (m["rank"], m["share_released:text"], m["share_released"]) == ("1", "20.0 %", "0.2")
+    assert (b["rank"], b["share_released:text"], b["share_released"]) == ("2", "0.0 %", "0.0")
+    assert (k["rank"], k["share_released:text"]) == ("", "–")
+    # points scaled to 405 over what could be judged: Musterstadt 198.3 of 345 (the link
+    # check made the reachability indicators judgeable), Beispielhausen 150 of 295
+    assert (m["scaled:text"], m["band:text"], m["_n"], m["datasets_per_100k:text"]) == (
+        "232.8", "good", ["6"], "2.4")  # fmt: skip
+    assert f(m["scaled"]) == pytest.approx(595 / 3 * 405 / 345)
+    assert (b["scaled:text"], b["band:text"], b["_n"], b["datasets_per_100k:text"]) == (
+        "205.9", "sufficient", ["3"], "2.5")  # fmt: skip
+    assert f(b["scaled"]) == pytest.approx(150 * 405 / 295)
+    # change since the previous snapshot under the same method: points of 405, share in pp
+    assert m["scaled_change:text"] == "\u221219.8+20.0 pp"
+    assert f(m["scaled_change"]) == pytest.approx(595 / 3 * 405 / 345 - 184 * 405 / 295)
+    assert b["scaled_change:text"] == "±0±0 pp"
+    # Kaputtdorf: never harvested successfully, listed last without a score
+    assert (k["scaled:text"], k["band:text"], k["_n"]) == ("–", "not scored yet", ["–"])
+    assert k["last_status:text"].startswith("failed 20")
+    assert k["last_status:text"].endswith("expected CKAN JSO…")  # in full on hover
+    # every value shown is the warehouse's own
+    for row in en.rows:
+        got = wh.execute(
+            "SELECT scaled, share_released FROM latest_scores "
+            "WHERE level = 'portal' AND portal_id = ?",
+            [row["portal_id"]],
+        ).fetchall()
+        assert (f(row["scaled"]), f(row["share_released"])) == (got[0] if got else (None, None))
+    html = (built.site / "en" / "index.html").read_text()
+    assert '<span class="failed">failed</span>' in html and '<td class="n">6</td>' in html
+    assert re.search(r'<div class="err" title="http://[^"]+expected CKAN JSON, got text/html', html)
+    assert 'data-released="absent"' not in html
+
+
+def test_ranking_in_german(built: Built) -> None:
+    de = page(built, "de/index.html")
+    assert de.lang == "de"
+    m, b, k = de.rows
+    assert (m["scaled:text"], m["band:text"], m["share_released:text"]) == (
+        "232,8",
+        "gut",
+        "20,0 %",
+    )
+    assert (b["band:text"], m["datasets_per_100k:text"]) == ("ausreichend", "2,4")
+    assert k["last_status:text"].startswith("fehlgeschlagen")
+    assert ("href", "../en/index.html") in de.links
+    assert "Welche Städte ihre Daten wirklich veröffentlichen" in de.text
+
+
+# ---------------------------------------------------------------- a city page
+
+
+def test_city_page_exact(built: Built, wh) -> None:
+    html = (built.site / "en" / "city" / "musterstadt.html").read_text()
+    p = Page(html)
+    assert p.lang == "en"
+    assert {k: p.cells[k] for k in ("share_released", "released_datasets", "released_unverified",
+                                    "datasets", "findings", "harvests_ok")} == {
+        "share_released": "0.2", "released_datasets": "1", "released_unverified": "1",
+        "datasets": "6", "findings": "73", "harvests_ok": "2",
+    }  # fmt: skip
+    assert f(p.cells["points"]) == pytest.approx(595 / 3)
+    assert f(p.cells["scaled"]) == pytest.approx(595 / 3 * 405 / 345)
+    assert f(p.cells["datasets_per_100k"]) == 2.4
+    assert "1 of 5; 1 not determined (links not verified)" in p.text
+    # link health: the reachable file and the radwege CSV, the 404, javascript:, and the
+    # *.example hosts that were not looked up (ODWATCH_OFFLINE)
+    outcomes = re.findall(
+        r'<tr data-outcome="([^"]+)"><td>[^<]*</td><td class="num" data-value="(\d+)"', html
+    )
+    assert outcomes == [("error", "5"), ("ok", "2"), ("dead", "1"), ("invalid-url", "1")]
+    # what changed since the previous snapshot, (dataset, code) pairs
+    changes = re.findall(r'data-change="(\w+)" data-value="(\d+)"', html)
+    assert changes == [("new", "13"), ("resolved", "9"), ("recurring", "50")]
+    assert (
+        'Parkhausbelegung</a> <span class="muted">(dataset no longer listed)</span>: '
+        "<code>missing-access-rights</code>" in html
+    )
+    assert "Spielplätze</a>: <code>non-open-license</code></li>" in html
+    # the fix list: organisations by points to gain (sum of their datasets' gains)
+    orgs = re.findall(
+        r'<tr data-org="(\d+)">\s*<td data-value="([^"]*)">.*?data-value="(\d+)".*?data-value="([^"]+)"',
+        html,
+        re.S,
+    )
+    assert [(key, name, n, float(g)) for key, name, n, g in orgs] == [
+        ("1", "Grünflächenamt", "2", 260.0),
+        ("2", "Tiefbauamt", "1", 205.0),
+        ("3", "Wahlamt", "1", 145.0),
+        ("4", "Umweltamt", "1", 135.0),
+        ("5", "Kämmerei", "1", 85.0),
+    ]
+    top = re.findall(r'<tr data-dataset="[^"]+" data-rank="(\d+)">', html)
+    assert top == ["1", "2", "3", "4", "5", "6"]
+    assert re.findall(r'data-late-total="(\d+)"', html) == ["2"]
+    # indicators: each one's points are weight x passed / judged; together the city's points
+    rows = wh.execute(
+        "SELECT indicator, weight, passed, failed, share, points FROM score_indicators "
+        "JOIN latest_assessments a USING (assessment_id) WHERE a.portal_id = 'musterstadt'"
+    ).fetchall()
+    assert len(rows) == len(CURRENT.indicators)
+    total = 0.0
+    for ind, weight, passed, failed, share, points in rows:
+        assert f'<tr data-indicator="{ind}">' in html
+        if share is not None:
+            assert points == pytest.approx(weight * passed / (passed + failed))
+            total += points
+    assert total == pytest.approx(595 / 3)
+
+
+def test_city_pages_of_a_failed_portal_and_in_german(built: Built) -> None:
+    k = page(built, "en/city/kaputtdorf.html")
+    assert "not scored yet" in k.text and "expected CKAN JSON" in k.text
+    de = page(built, "de/city/musterstadt.html")
+    assert de.lang == "de" and ("href", "../../en/city/musterstadt.html") in de.links
+    assert "Korrekturliste" in de.text and "Grünflächenamt" in de.text
+    assert "Nicht so oft aktualisiert wie angegeben" not in de.text  # titles: in the hints
+    org = page(built, "de/city/musterstadt/org-1.html")
+    assert "Räumlichen Bezug" not in org.text and "Kein räumlicher Bezug" in org.text
+
+
+# ---------------------------------------------------------------- safety
+
+
+def _site_files(site: Path, suffix: str) -> list[Path]:
+    return sorted(site.rglob(f"*{suffix}"))
+
+
+def test_hostile_titles_and_urls_render_as_text(built: Built) -> None:
+    pages = _site_files(built.site, ".html")
+    texts = {p: p.read_text(encoding="utf-8") for p in pages}
+    shown = [
+        p for p, t in texts.items() if "&lt;script&gt;alert(1)&lt;/script&gt; Wahlergebnisse" in t
+    ]
+    assert {str(p.relative_to(built.site)) for p in shown} >= {
+        "en/city/musterstadt.html", "de/city/musterstadt.html",
+        "en/city/musterstadt/org-3.html", "de/city/musterstadt/org-3.html",
+    }  # fmt: skip
+    for path, text in texts.items():
+        assert "<script>alert" not in text, path
+        assert not re.search(r'(?:href|src)="\s*(?:javascript|vbscript):', text, re.I), path
+        assert re.findall(r'(?:href|src)="\s*data:[^"]*"', text, re.I) == ['href="data:,"'], path
+        # one script element per page: our own sorting code
+        assert re.findall(r"<script\b[^>]*>", text) == [
+            re.search(r'<script src="[./]*static/odwatch\.js" defer>', text).group(0)
+        ], path
+    org = texts[built.site / "en" / "city" / "musterstadt" / "org-3.html"]
+    assert '<td class="evidence">javascript:alert(1)</td>' in org  # the value, as text
+    for svg in _site_files(built.site, ".svg"):
+        assert "<script" not in svg.read_text()
+
+
+def test_csv_downloads_neutralise_formulas(built: Built) -> None:
+    with open(built.site / "downloads" / "findings" / "musterstadt.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    titles = {r["dataset_title"] for r in rows}
+    assert "'" + FORMULA in titles and FORMULA not in titles
+    assert HOSTILE in titles  # text, not a formula: unchanged
+    assert all(not v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def test_downloads_parse_back_to_the_numbers_on_the_pages(built: Built) -> None:
+    site = built.site / "downloads"
+    shown = {r["portal_id"]: r for r in page(built, "en/index.html").rows}
+    with open(site / "scores.csv", encoding="utf-8") as fh:
+        from_csv = {r["portal_id"]: r for r in csv.DictReader(fh)}
+    from_json = {r["portal_id"]: r for r in json.loads((site / "scores.json").read_text())}
+    con = duckdb.connect()
+    parquet = {
+        r[0]: r[1:]
+        for r in con.execute(
+            f"SELECT portal_id, rank, scaled, share_released, datasets, datasets_per_100k, "
+            f"scaled_change FROM '{site / 'scores.parquet'}'"
+        ).fetchall()
+    }
+    assert list(from_csv) == list(from_json) == list(parquet) == list(shown)
+    for pid, row in shown.items():
+        page_values = (
+            int(row["rank"]) if row["rank"] else None,
+            f(row["scaled"]),
+            f(row["share_released"]),
+            int(row["_n"][0]) if row["_n"][0] != "–" else None,
+            f(row["datasets_per_100k"]),
+            f(row["scaled_change"]),
+        )
+        c = from_csv[pid]
+        csv_values = (
+            int(c["rank"]) if c["rank"] else None,
+            f(c["scaled"]),
+            f(c["share_released"]),
+            int(c["datasets"]) if c["datasets"] else None,
+            f(c["datasets_per_100k"]),
+            f(c["scaled_change"]),
+        )
+        j = from_json[pid]
+        json_values = tuple(
+            j[k] for k in ("rank", "scaled", "share_released", "datasets", "datasets_per_100k", "scaled_change")
+        )  # fmt: skip
+        assert page_values == csv_values == json_values == parquet[pid], pid
+    # findings: the city page's count in each format
+    n_page = int(page(built, "en/city/musterstadt.html").cells["findings"])
+    with open(site / "findings" / "musterstadt.csv", encoding="utf-8") as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == n_page
+    nested = json.loads((site / "findings" / "musterstadt.json").read_text())
+    assert sum(len(d["findings"]) for d in nested) == n_page
+    assert len(nested) == 6  # every dataset of the snapshot has a finding
+    per_portal = dict(
+        con.execute(
+            f"SELECT portal_id, count(*) FROM '{site / 'findings.parquet'}' GROUP BY ALL"
+        ).fetchall()
+    )
+    assert per_portal == {"musterstadt": n_page, "beispielhausen": 32}
+    # history: two snapshots per scored city; indicators: the method's, per city
+    with open(site / "score_history.csv", encoding="utf-8") as fh:
+        history = list(csv.DictReader(fh))
+    assert [(r["portal_id"], r["band"]) for r in history] == [
+        ("musterstadt", "good"), ("musterstadt", "good"),
+        ("beispielhausen", "sufficient"), ("beispielhausen", "sufficient"),
+    ]  # fmt: skip
+    assert f(history[1]["scaled"]) == f(shown["musterstadt"]["scaled"])
+    indicators = con.execute(
+        f"SELECT portal_id, sum(points) FROM '{site / 'indicators.parquet'}' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert [(p, round(x, 6)) for p, x in indicators] == [
+        ("beispielhausen", 150.0),
+        ("musterstadt", round(595 / 3, 6)),
+    ]
+
+
+def test_dcat_description_of_the_downloads(built: Built) -> None:
+    rdflib = pytest.importorskip("rdflib")
+    path = built.site / "downloads" / "catalog.jsonld"
+    g = rdflib.Graph().parse(path.as_uri(), format="json-ld")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    dct = rdflib.Namespace("http://purl.org/dc/terms/")
+    datasets = list(g.subjects(rdflib.RDF.type, dcat.Dataset))
+    assert len(datasets) == 6  # scores, history, indicators, all findings, one per city
+    dists = list(g.subjects(rdflib.RDF.type, dcat.Distribution))
+    assert len(dists) == 3 * 3 + 1 + 2 * 2
+    for d in dists:
+        url = g.value(d, dcat.downloadURL)
+        local = Path(unquote(urlsplit(str(url)).path))
+        assert local.is_file(), url
+        assert int(g.value(d, dcat.byteSize)) == local.stat().st_size
+        assert str(g.value(d, dct.license)) == "https://creativecommons.org/licenses/by/4.0/"
+    listed = {str(p.relative_to(built.site)) for p in (built.site / "downloads").rglob("*")
+              if p.is_file() and p.name != "catalog.jsonld"}  # fmt: skip
+    described = {str(Path(unquote(urlsplit(str(g.value(d, dcat.downloadURL))).path)).relative_to(built.site))
+                 for d in dists}  # fmt: skip
+    assert described == listed
+
+
+# ---------------------------------------------------------------- method, links, layout
+
+
+def test_method_page_is_the_code_s_own_table(built: Built) -> None:
+    html = (built.site / "en" / "method.html").read_text()
+    for ind in CURRENT.indicators:
+        assert f'<tr data-indicator="{ind.id}" data-weight="{ind.weight}">' in html
+    for chk in CURRENT.checks:
+        assert f'<tr data-code="{chk.code}">' in html
+    assert f'data-method="{CURRENT.version}"' in html and 'data-total="405"' in html
+    assert f'<tr data-method="{CURRENT.version}">' in html  # the warehouse's method table
+    de = page(built, "de/method.html")
+    assert "Auffindbarkeit" in de.text and "Schlagwörter" in de.text
+
+
+def test_every_link_within_the_site_resolves(built: Built) -> None:
+    for path in _site_files(built.site, ".html"):
+        p = page(built, str(path.relative_to(built.site)))
+        assert p.lang in ("en", "de")
+        assert any(attr == "href" and "data-lang-switch" for attr, _ in p.links)
+        for attr, target in p.links:
+            if target.startswith(("http://", "https://", "data:", "#")):
+                continue
+            local = (path.parent / urlsplit(target).path).resolve()
+            assert local.is_file(), f"{path.relative_to(built.site)}: {attr}={target}"
+
+
+def test_fix_lists_are_split_into_pages(built: Built, tmp_path: Path) -> None:
+    from flows.findings import fix_list
+
+    con = connect(built.warehouse, read_only=True)
+    try:
+        build_site(con, built.portals, tmp_path / "site", fix_page_size=1)
+        _, rows = fix_list(con, "musterstadt")
+    finally:
+        con.close()
+    city = tmp_path / "site" / "en" / "city" / "musterstadt"
+    first, second = (city / "org-1.html").read_text(), (city / "org-1-2.html").read_text()
+    assert 'data-page="1" data-pages="2"' in first and 'href="org-1-2.html"' in first
+    assert 'data-page="2" data-pages="2"' in second and 'href="org-1.html"' in second
+    seen = []
+    for org in sorted(city.glob("org-*.html")):
+        seen += re.findall(
+            r'class="dataset" id="d\d+" data-dataset="([^"]+)" data-rank="(\d+)"', org.read_text()
+        )
+    ranked = list(dict.fromkeys((r["dataset_id"], str(r["rank"])) for r in rows))
+    assert sorted(seen, key=lambda x: int(x[1])) == ranked  # each dataset once, same ranks
+
+
+def test_publish_replaces_its_own_site_and_refuses_other_folders(
+    built: Built, tmp_path: Path
+) -> None:
+    con = connect(built.warehouse, read_only=True)
+    try:
+        site = tmp_path / "site"
+        publish_site(con, built.portals, site)
+        (site / "en" / "city" / "gone.html").write_text("stale")
+        publish_site(con, built.portals, site)
+        assert not (site / "en" / "city" / "gone.html").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+        other = tmp_path / "home"
+        other.mkdir()
+        (other / "notes.txt").write_text("mine")
+        with pytest.raises(PublishError, match="not an odwatch site"):
+            publish_site(con, built.portals, other)
+        assert (other / "notes.txt").read_text() == "mine"
+    finally:
+        con.close()
+
+
+def test_summary_lines(built: Built) -> None:
+    from flows.publish import SiteResult
+
+    con = connect(built.warehouse, read_only=True)
+    try:
+        result = build_site(con, built.portals, built.site)
+    finally:
+        con.close()
+    assert isinstance(result, SiteResult)
+    lines = summary_lines(result)
+    assert lines[0].startswith(f"scorecard: {built.site / 'index.html'} (3 cities, ")
+    assert lines[1:] == [
+        "   1. Musterstadt (musterstadt): released 20.0 %, good 232.8/405 (-19.8), 6 datasets, 73 findings",
+        "   2. Beispielhausen (beispielhausen): released 0.0 %, sufficient 205.9/405 (±0), 3 datasets, 32 findings",
+        lines[3],
+    ]
+    assert lines[3].startswith("   -  Kaputtdorf (kaputtdorf): not scored; last harvest failed: ")
+
+
+def test_cli_publish_from_a_read_only_warehouse(built: Built, tmp_path: Path, capsys) -> None:
+    from flows.cli import main
+
+    portals = tmp_path / "portals.yaml"
+    portals.write_text(demo.portals_yaml(built.portals), encoding="utf-8")
+    site = tmp_path / "out"
+    assert main(["publish", "--portals", str(portals), "--warehouse", str(built.warehouse),
+                 "--site", str(site)]) == 0  # fmt: skip
+    assert capsys.readouterr().out.strip() == str(site / "index.html")
+    assert (site / "de" / "city" / "beispielhausen.html").is_file()
