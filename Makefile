@@ -18,8 +18,8 @@ run: $(STAMP)  ## harvest every enabled portal in portals.yaml, assess, publish
 	$(BIN)/odwatch run
 
 $(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-	else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
 
 test: $(STAMP) $(CHROMIUM)  ## lint + the whole test suite (no network needed)
 	$(BIN)/ruff check .
