@@ -193,18 +193,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         )
     _terminate_on_sigterm()
-    removed = _prune({(f, n) for f, n, _, _ in specs})
-    for name in removed:
-        print(
-            f"odwatch: removed deployment '{name}' (no longer in {args.portals})", file=sys.stderr
-        )
-    for flow_name, name, cron, _ in specs:
-        when = f"every {args.interval:g} s" if args.interval and flow_name == HARVEST_FLOW else cron
-        print(f"odwatch: {flow_name}/{name}: {when}", file=sys.stderr)
-    runner = _runner_class()(pause_on_shutdown=True)
-    for deployment in deployments:
-        runner.add_deployment(deployment)
-    try:
+    try:  # a stop request may come at any point from here on, also while registering
+        removed = _prune({(f, n) for f, n, _, _ in specs})
+        for name in removed:
+            print(
+                f"odwatch: removed deployment '{name}' (no longer in {args.portals})",
+                file=sys.stderr,
+            )
+        for flow_name, name, cron, _ in specs:
+            interval = args.interval and flow_name == HARVEST_FLOW
+            when = f"every {args.interval:g} s" if interval else cron
+            print(f"odwatch: {flow_name}/{name}: {when}", file=sys.stderr)
+        runner = _runner_class()(pause_on_shutdown=True)
+        for deployment in deployments:
+            runner.add_deployment(deployment)
         asyncio.run(runner.start())
     except KeyboardInterrupt:
         pass

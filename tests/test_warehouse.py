@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -121,13 +120,12 @@ def test_second_process_gets_one_clear_line(warehouse_path, tmp_path, capsys):
         portals.write_text(
             "portals:\n  - {id: a, title: A, city: A, platform: ckan, url: 'http://127.0.0.1:9'}\n"
         )
-        started = time.monotonic()
         code = main(
             ["run", "--portals", str(portals), "--warehouse", str(warehouse_path), "--wait", "0"]
         )
         assert code == 2
         assert capsys.readouterr().err == f"odwatch: error: {err.value}\n"
-        assert time.monotonic() - started < 5  # before Prefect even starts
+        # one line and nothing else: it stopped before announcing a harvest (or starting Prefect)
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
