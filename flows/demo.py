@@ -21,12 +21,59 @@ def _broken(req: Request, portal: LocalPortal) -> Reply:
     )
 
 
+# The sample portals' files, served locally so the demo's link and content checks have
+# something real to find: most files exist, one link is dead, one "CSV" is really HTML.
+DEMO_HOSTS = (
+    "https://daten.musterstadt.example",
+    "https://api.musterstadt.example",
+    "https://beispielhausen.example",
+)
+DEMO_FILES: dict[str, tuple[str, bytes]] = {
+    ".csv": ("text/csv; charset=utf-8", b"Stadtteil;Wert\nMitte;12\nNord;7\n"),
+    ".json": ("application/json", b'{"messwerte": [{"station": "Mitte", "no2": 31}]}'),
+    ".geojson": ("application/geo+json", b'{"type": "FeatureCollection", "features": []}'),
+    ".kml": (
+        "application/vnd.google-earth.kml+xml",
+        b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"/>',
+    ),
+    ".pdf": ("application/pdf", b"%PDF-1.4\n%odwatch demo\n"),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        b"PK\x03\x04demo",
+    ),
+    ".zip": ("application/zip", b"PK\x03\x04demo"),
+}
+DEAD = ("/files/parken-2023.csv",)  # gone from the server: a dead link
+HTML_AS_DATA = ("/sites/default/files/einwohner.csv",)  # an error page where a CSV should be
+
+
+def _files(req: Request, portal: LocalPortal) -> Reply:
+    path = req.path
+    if path in DEAD:
+        return Reply(404, "<html><body>Not Found</body></html>")
+    if path in HTML_AS_DATA:
+        return Reply(200, "<!doctype html><html><body>Die Seite wurde verschoben.</body></html>")
+    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
+    ctype, body = DEMO_FILES.get(suffix, ("application/json", b'{"api": "odwatch demo"}'))
+    return Reply(200, body, {"Content-Type": ctype})
+
+
+def _localise(packages: list[dict], base: str) -> list[dict]:
+    """Point the sample resources at the local file server (same paths)."""
+    text = json.dumps(packages, ensure_ascii=False)
+    for host in DEMO_HOSTS:
+        text = text.replace(host, base)
+    return json.loads(text)
+
+
 def sample_portals() -> tuple[list[LocalPortal], list[Portal]]:
-    """Two sample portals from flows/demo/*.json plus one that answers HTML."""
-    servers, portals = [], []
+    """Two sample portals from flows/demo/*.json, their files, and one portal answering HTML."""
+    files = LocalPortal([], fault=_files).start()
+    servers, portals = [files], []
     for path in sorted(SAMPLES.glob("*.json")):
         spec = json.loads(path.read_text(encoding="utf-8"))
-        server = LocalPortal(spec["packages"], platform=spec["platform"]).start()
+        packages = _localise(spec["packages"], files.url)
+        server = LocalPortal(packages, platform=spec["platform"]).start()
         servers.append(server)
         portals.append(
             Portal(
