@@ -1,14 +1,11 @@
 """Warehouse reads and writes of the link and content checks (tables in schema_links.sql).
 
 Writes hold `wh.lock` (the pipeline's threads share one connection); bulk inserts go through
-an NDJSON file and read_json, the fast path in DuckDB (warehouse/store.py does the same).
+Warehouse.add_records (NDJSON + read_json, the fast path in DuckDB).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,47 +14,11 @@ from checks.links import LinkState
 from warehouse.store import Warehouse
 
 _TRIM = "trim({col}, ' ' || chr(9) || chr(10) || chr(13))"
-_columns: dict[tuple[str, str], dict[str, str]] = {}
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def columns(wh: Warehouse, table: str) -> dict[str, str]:
-    key = (str(wh.path), table)
-    if key not in _columns:
-        with wh.lock:
-            rows = wh.con.execute(f"DESCRIBE {table}").fetchall()
-        _columns[key] = {name: typ for name, typ, *_ in rows}
-    return _columns[key]
 
 
 def insert(wh: Warehouse, table: str, records: Iterable[dict]) -> int:
     """Bulk-insert dicts keyed by column name (missing keys are NULL)."""
-    cols = columns(wh, table)
-    n = 0
-    fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False, default=_json_default))
-                fh.write("\n")
-                n += 1
-        if n:
-            spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols.items()) + "}"
-            names = ", ".join(f'"{c}"' for c in cols)
-            with wh.lock:
-                wh.con.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {names} FROM read_json(?, "
-                    f"format = 'newline_delimited', columns = {spec})",
-                    [tmp],
-                )
-    finally:
-        os.unlink(tmp)
-    return n
+    return wh.add_records(table, records)
 
 
 def _rows(wh: Warehouse, sql: str, params: list | None = None) -> list[dict]:

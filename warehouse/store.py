@@ -208,6 +208,10 @@ class Warehouse:
         return {name: typ for name, typ, *_ in rows}
 
     def columns(self, table: str) -> dict[str, str]:
+        """Column names and types of any warehouse table (looked up once)."""
+        if table not in self._columns:
+            with self.lock:
+                self._columns[table] = self._describe(table)
         return self._columns[table]
 
     # ------------------------------------------------------------ snapshot writing
