@@ -94,8 +94,8 @@ def build(path: str, corpus: str, clones: int) -> None:
                         "download_url": with_host(d["download_url"], i),
                     }
 
-        n_ds = wh.add_records("datasets", datasets())
-        n_di = wh.add_records("distributions", distributions())
+        n_ds = wh.add_records("dataset_rows", datasets())
+        n_di = wh.add_records("distribution_rows", distributions())
         wh.finish_run(run_id, method="bench", expected_count=n_ds, request_count=0, warnings=[])
     print(json.dumps({"run_id": run_id, "datasets": n_ds, "distributions": n_di}))
 

@@ -112,11 +112,11 @@ def _snapshot(wh, urls: list[str]) -> None:
         [run_id, now, now],
     )
     wh.add_records(
-        "datasets",
+        "dataset_rows",
         [{"run_id": run_id, "portal_id": "bench", "dataset_id": "d", "license_raw": "cc-by"}],
     )
     wh.add_records(
-        "distributions",
+        "distribution_rows",
         (
             {
                 "run_id": run_id,
@@ -131,6 +131,7 @@ def _snapshot(wh, urls: list[str]) -> None:
             for i, u in enumerate(urls)
         ),
     )
+    wh.con.execute("INSERT INTO snapshot_members VALUES (?, 'bench', 'd', ?)", [run_id, run_id])
 
 
 def run_odwatch(urls: list[str], rate: float, concurrency: int, workers: int) -> dict:

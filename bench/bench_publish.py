@@ -172,7 +172,7 @@ def build(path: str, total: int) -> dict:
     )
     con.execute(
         """
-        INSERT INTO datasets (run_id, portal_id, dataset_id, name, title, description,
+        INSERT INTO dataset_rows (run_id, portal_id, dataset_id, name, title, description,
             landing_page, organization, organization_title, publisher, license_raw, modified,
             frequency_raw, num_distributions)
         SELECT s.run_id, s.portal_id, s.portal_id || '-d' || d, 'd' || d,
@@ -186,15 +186,18 @@ def build(path: str, total: int) -> dict:
     )
     con.execute(
         """
-        INSERT INTO distributions (run_id, portal_id, dataset_id, distribution_id, position,
+        INSERT INTO distribution_rows (run_id, portal_id, dataset_id, distribution_id, position,
             url, access_url, download_url, format_raw, license_raw)
         SELECT d.run_id, d.portal_id, d.dataset_id, d.dataset_id || '-r' || j, j,
                'https://files.' || d.portal_id || '.example/' || d.name || '/' || j || '.dat',
                'https://files.' || d.portal_id || '.example/' || d.name || '/' || j || '.dat', NULL,
                (['CSV', 'CSV', 'PDF', 'XLSX', 'JSON', 'GeoJSON', NULL, 'zip+csv', 'WMS', 'HTML'])[CAST(1 + hash(d.dataset_id, j) % 10 AS BIGINT)],
                NULL
-        FROM datasets d, range(d.num_distributions) r(j)
+        FROM dataset_rows d, range(d.num_distributions) r(j)
         """
+    )
+    con.execute(
+        "INSERT INTO snapshot_members SELECT run_id, portal_id, dataset_id, run_id FROM dataset_rows"
     )
     con.execute(
         f"""

@@ -370,8 +370,12 @@ _DISTRIBUTION_COLUMNS = (
 
 def _prepare(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _ds AS SELECT {_DATASET_COLUMNS} FROM datasets WHERE run_id = ? "
-        "QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY rowid) = 1",
+        # one row per dataset id: the first stored, if the portal sent one twice
+        f"CREATE OR REPLACE TEMP TABLE _ds AS SELECT {_DATASET_COLUMNS} FROM ("
+        "SELECT r.* REPLACE (m.run_id AS run_id), r.rowid AS stored_row FROM snapshot_members m "
+        "JOIN dataset_rows r ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id "
+        "WHERE m.run_id = ?) "
+        "QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY stored_row) = 1",
         [run_id],
     )
     con.execute(

@@ -84,8 +84,13 @@ def fix_list(
         ranked AS (
             SELECT d.*, ds.title, ds.landing_page,
                    row_number() OVER (ORDER BY round(d.gain, 6) DESC, d.n DESC, ds.title, d.dataset_id) AS rank
-            FROM d JOIN datasets ds ON ds.run_id = ? AND ds.dataset_id = d.dataset_id
-            QUALIFY row_number() OVER (PARTITION BY d.dataset_id ORDER BY ds.rowid) = 1
+            FROM d JOIN (
+                SELECT r.dataset_id, r.title, r.landing_page, r.rowid AS stored_row
+                FROM snapshot_members m JOIN dataset_rows r
+                     ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id
+                WHERE m.run_id = ?
+            ) ds ON ds.dataset_id = d.dataset_id
+            QUALIFY row_number() OVER (PARTITION BY d.dataset_id ORDER BY ds.stored_row) = 1
         )
         SELECT r.rank, r.dataset_id, r.title AS dataset_title, r.landing_page,
                round(r.gain, 2) AS dataset_points_gain, f.code, f.severity, mc.title,

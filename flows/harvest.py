@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import requests
 
@@ -131,16 +135,29 @@ def prefetch(batches: Iterator[list[dict]], depth: int = 1) -> Iterator[list[dic
         thread.join(timeout=5)
 
 
-def harvest_portal(
-    portal: Portal, wh: Warehouse, session: requests.Session | None = None
-) -> HarvestResult:
-    """Fetch, parse and store one portal; a portal's failure is recorded, not raised.
+@dataclass
+class Fetched:
+    """What the fetch half of a harvest left in a warehouse: the run's pages and rows."""
 
-    Unexpected exceptions (bugs) are recorded as a failed run too, then re-raised.
-    """
+    run_id: str
+    started: datetime
+    stats: HarvestStats
+    fetched: int
+    error: PortalError | None = None
+
+
+def fetch_portal(
+    portal: Portal,
+    wh: Warehouse,
+    prev: PreviousSnapshot | None,
+    session: requests.Session | None = None,
+) -> Fetched:
+    """Fetch and parse one portal into `wh` under a new 'running' run: every response into
+    raw_pages, the parsed rows into dataset_rows / distribution_rows. Changes only, if
+    `prev` allows an incremental harvest. A portal's failure comes back in `error`; a bug
+    or an interrupt marks the run failed and is raised."""
     fetch, parse = ADAPTERS[portal.platform]
     session = session or make_session()
-    prev = wh.previous_snapshot(portal.id) if portal.platform in INCREMENTAL else None
     since = incremental_since(portal, prev)
     started = datetime.now(UTC)
     run_id = wh.begin_run(portal, started)
@@ -149,9 +166,6 @@ def harvest_portal(
 
     def on_page(resp: Response) -> None:
         wh.add_page(run_id, next(seq), resp)
-
-    def elapsed() -> float:
-        return (datetime.now(UTC) - started).total_seconds()
 
     fetched = 0
     try:
@@ -166,46 +180,10 @@ def harvest_portal(
                 dataset, dists = parse(raw, portal.id, portal.url, run_id)
                 datasets.append(dataset)
                 distributions.extend(dists)
-            fetched += wh.add_records("datasets", datasets)
-            wh.add_records("distributions", distributions)
-        stats = stats_out[0] if stats_out else HarvestStats()
-        incremental = prev is not None and stats.mode == "incremental" and stats.current is not None
-        if incremental:
-            carried = wh.carry_forward(prev.run_id, run_id, stats.current)
-            wh.set_mode(run_id, "incremental", changed=fetched, carried=carried)
-        else:
-            wh.set_mode(run_id, "full")
-        n_ds, n_di = wh.finish_run(
-            run_id,
-            method=stats.method,
-            expected_count=stats.expected_count,
-            request_count=stats.requests,
-            warnings=stats.warnings,
-        )
-        return HarvestResult(
-            portal.id,
-            run_id,
-            "ok",
-            n_ds,
-            n_di,
-            stats.requests,
-            elapsed(),
-            warnings="; ".join(stats.warnings) or None,
-            mode="incremental" if incremental else "full",
-            changed=fetched if incremental else None,
-        )
+            fetched += wh.add_records("dataset_rows", datasets)
+            wh.add_records("distribution_rows", distributions)
     except PortalError as exc:
-        stats = stats_out[0] if stats_out else HarvestStats()
-        wh.fail_run(run_id, str(exc), request_count=stats.requests, method=stats.method)
-        return HarvestResult(
-            portal.id,
-            run_id,
-            "failed",
-            requests=stats.requests,
-            seconds=elapsed(),
-            error=str(exc),
-            transient=isinstance(exc, PortalUnavailable),
-        )
+        return Fetched(run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, exc)
     except BaseException as exc:
         stats = stats_out[0] if stats_out else HarvestStats()
         reason = (
@@ -215,3 +193,106 @@ def harvest_portal(
         )
         wh.fail_run(run_id, reason, request_count=stats.requests, method=stats.method)
         raise
+    return Fetched(run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched)
+
+
+def complete_run(
+    portal: Portal, wh: Warehouse, prev: PreviousSnapshot | None, got: Fetched
+) -> HarvestResult:
+    """The write half: carry the unchanged datasets forward (incremental) and mark the run
+    complete, or record why it failed (its raw pages stay as evidence)."""
+    stats = got.stats
+
+    def elapsed() -> float:
+        return (datetime.now(UTC) - got.started).total_seconds()
+
+    if got.error is not None:
+        wh.fail_run(got.run_id, str(got.error), request_count=stats.requests, method=stats.method)
+        return HarvestResult(
+            portal.id,
+            got.run_id,
+            "failed",
+            requests=stats.requests,
+            seconds=elapsed(),
+            error=str(got.error),
+            transient=isinstance(got.error, PortalUnavailable),
+        )
+    try:
+        incremental = prev is not None and stats.mode == "incremental" and stats.current is not None
+        if incremental:
+            carried = wh.carry_forward(prev.run_id, got.run_id, stats.current)
+            wh.set_mode(got.run_id, "incremental", changed=got.fetched, carried=carried)
+        else:
+            wh.set_mode(got.run_id, "full")
+        n_ds, n_di = wh.finish_run(
+            got.run_id,
+            method=stats.method,
+            expected_count=stats.expected_count,
+            request_count=stats.requests,
+            warnings=stats.warnings,
+        )
+    except BaseException as exc:
+        wh.fail_run(
+            got.run_id,
+            f"internal error: {type(exc).__name__}: {exc}",
+            request_count=stats.requests,
+            method=stats.method,
+        )
+        raise
+    return HarvestResult(
+        portal.id,
+        got.run_id,
+        "ok",
+        n_ds,
+        n_di,
+        stats.requests,
+        elapsed(),
+        warnings="; ".join(stats.warnings) or None,
+        mode="incremental" if incremental else "full",
+        changed=got.fetched if incremental else None,
+    )
+
+
+def harvest_portal(
+    portal: Portal, wh: Warehouse, session: requests.Session | None = None
+) -> HarvestResult:
+    """Fetch, parse and store one portal; a portal's failure is recorded, not raised.
+
+    Unexpected exceptions (bugs) are recorded as a failed run too, then re-raised.
+    """
+    prev = wh.previous_snapshot(portal.id) if portal.platform in INCREMENTAL else None
+    return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session))
+
+
+# ---------------------------------------------------------------- staged harvests
+
+STALE_STAGING = 3600.0  # seconds: a staging file this old whose lock is free was left by a dead run
+
+
+@contextmanager
+def staging_file(warehouse_path: str | Path, portal_id: str) -> Iterator[Path]:
+    """A private DuckDB file beside the warehouse (staging/) that one scheduled harvest
+    fetches into without holding the warehouse; removed afterwards. Files that a killed
+    run left behind (old, and no process holding them) are removed on the way."""
+    import duckdb
+
+    folder = Path(warehouse_path).parent / "staging"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.duckdb"):
+        try:
+            if time.time() - old.stat().st_mtime < STALE_STAGING:
+                continue
+            duckdb.connect(str(old)).close()  # raises while a live run holds it
+        except (OSError, duckdb.Error):
+            continue
+        _unlink_db(old)
+    path = folder / f"{portal_id}-{uuid.uuid4().hex[:8]}.duckdb"
+    try:
+        yield path
+    finally:
+        _unlink_db(path)
+
+
+def _unlink_db(path: Path) -> None:
+    for f in (path, path.with_name(path.name + ".wal")):
+        f.unlink(missing_ok=True)

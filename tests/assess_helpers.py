@@ -166,9 +166,12 @@ def store_snapshot(
 ) -> str:
     """Write records as one complete snapshot taken at `started_at`; returns the run id."""
     run_id = wh.begin_run(portal(portal_id), started_at)
-    wh.add_records("datasets", [{**d, "run_id": run_id, "portal_id": portal_id} for d in datasets])
     wh.add_records(
-        "distributions", [{**d, "run_id": run_id, "portal_id": portal_id} for d in distributions]
+        "dataset_rows", [{**d, "run_id": run_id, "portal_id": portal_id} for d in datasets]
+    )
+    wh.add_records(
+        "distribution_rows",
+        [{**d, "run_id": run_id, "portal_id": portal_id} for d in distributions],
     )
     wh.finish_run(run_id, method="test", expected_count=len(datasets), request_count=0, warnings=[])
     return run_id

@@ -68,6 +68,18 @@ def test_incremental_equals_full_and_costs_what_changed(br_packages, tmp_path):
                 "SELECT mode, changed_count, carried_count, dataset_count, expected_count "
                 "FROM harvest_runs ORDER BY started_at"
             ).fetchall()
+            stored = dict(
+                wh.con.execute("SELECT run_id, count(*) FROM dataset_rows GROUP BY ALL").fetchall()
+            )
+            origins = dict(
+                wh.con.execute(
+                    "SELECT origin_run, count(*) FROM snapshot_members WHERE run_id = ? GROUP BY ALL",
+                    [second.run_id],
+                ).fetchall()
+            )
+            first_still = wh.con.execute(
+                "SELECT count(*) FROM datasets WHERE run_id = ?", [first.run_id]
+            ).fetchone()[0]
         # the 10 changed ones, and the newest unchanged one: it lies within the overlap window
         assert (second.status, second.mode, second.changed, second.datasets) == (
             "ok",
@@ -80,6 +92,11 @@ def test_incremental_equals_full_and_costs_what_changed(br_packages, tmp_path):
         # instead of the 3 search pages of a full harvest
         assert incremental_calls == {"package_list": 1, "package_search": 1}
         assert runs == [("full", None, None, 300, 300), ("incremental", 11, 287, 298, 298)]
+        # nothing is copied: the second run stores only the 11 rows it fetched, and its
+        # snapshot points at the first run's rows for the 287 it carried forward
+        assert stored == {first.run_id: 300, second.run_id: 11}
+        assert origins == {first.run_id: 287, second.run_id: 11}
+        assert first_still == 300
 
         server.calls.clear()
         with Warehouse(tmp_path / "full.duckdb") as wh:
@@ -176,3 +193,37 @@ def test_without_package_list_the_incremental_harvest_becomes_full(br_packages, 
     assert again.warnings.startswith("incremental harvest impossible (package_list unusable:")
     # the changes first, then (package_list refused) every page again
     assert server.calls == {"package_search": 3, "package_list": 1}
+
+
+def test_a_chain_of_incremental_harvests_stays_equal_to_a_full_one(br_packages, tmp_path):
+    """Changes spread over three incremental runs: each snapshot points at rows of several
+    earlier runs, and the last still equals a full harvest of the portal."""
+    with LocalPortal(_packages(br_packages, 200)) as server:
+        portal = _portal(server.url)
+        results = []
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            results.append(harvest_portal(portal, wh))
+            for step in range(3):
+                now = (datetime.now(UTC) + timedelta(seconds=step)).replace(tzinfo=None)
+                with server.lock:
+                    for pkg in server.packages[20 * step : 20 * step + 5]:
+                        pkg["notes"] = f"edited in step {step}"
+                        pkg["metadata_modified"] = now.isoformat()
+                    del server.packages[100 + step]
+                results.append(harvest_portal(portal, wh))
+            origins = wh.con.execute(
+                "SELECT origin_run, count(*) FROM snapshot_members WHERE run_id = ? GROUP BY ALL",
+                [results[-1].run_id],
+            ).fetchall()
+        with Warehouse(tmp_path / "full.duckdb") as wh:
+            full = harvest_portal(portal, wh)
+    assert [r.mode for r in results] == ["full", "incremental", "incremental", "incremental"]
+    assert [r.datasets for r in results] == [200, 199, 198, 197]
+    origins = dict(origins)
+    assert set(origins) <= {r.run_id for r in results}
+    # the 180 datasets never edited still point at the first, full harvest's rows
+    assert origins[results[0].run_id] >= 180
+    assert len(origins) >= 2
+    last = _snapshot(tmp_path / "a.duckdb", results[-1].run_id)
+    assert last == _snapshot(tmp_path / "full.duckdb", full.run_id)
+    assert sum(1 for row in last[0] if "edited in step" in str(row[4])) == 15

@@ -50,9 +50,10 @@ def test_failed_harvest_keeps_previous_snapshot(br_packages, warehouse_path):
             "SELECT status, error IS NOT NULL, request_count FROM harvest_runs WHERE run_id = ?",
             [second.run_id],
         ).fetchone() == ("failed", True, 3)
-        assert wh.con.execute(
-            "SELECT count(*) FROM datasets WHERE run_id = ?", [second.run_id]
-        ).fetchone() == (0,)
+        for table in ("dataset_rows", "distribution_rows", "snapshot_members"):
+            assert wh.con.execute(
+                f"SELECT count(*) FROM {table} WHERE run_id = ?", [second.run_id]
+            ).fetchone() == (0,)
         assert raw_page_text(wh.con, second.run_id, 2) == "<html>maintenance</html>"
         assert wh.con.execute("SELECT count(*) FROM latest_datasets").fetchone() == (800,)
 
@@ -73,7 +74,7 @@ wh = Warehouse(WAREHOUSE)
 portal = Portal(id="br", title="t", city="c", platform="ckan", url=URL, page_size=10)
 run_id = wh.begin_run(portal)
 for i, batch in enumerate(harvest_ckan(portal, make_session(per_host_rate=0), lambda r: None)):
-    wh.add_records("datasets", [parse_package(p, "br", portal.url, run_id)[0] for p in batch])
+    wh.add_records("dataset_rows", [parse_package(p, "br", portal.url, run_id)[0] for p in batch])
     if i == 1:
         wh.con.execute("CHECKPOINT")
         os.kill(os.getpid(), signal.SIGKILL)
@@ -92,6 +93,7 @@ for i, batch in enumerate(harvest_ckan(portal, make_session(per_host_rate=0), la
         assert statuses == {"ok": 1, "abandoned": 1}
         assert latest(con) == {"br": (ok.run_id, 40)}
         assert con.execute("SELECT count(*) FROM datasets").fetchone() == (40,)
+        assert con.execute("SELECT count(*) FROM dataset_rows").fetchone() == (40,)
     finally:
         con.close()
 
@@ -147,3 +149,51 @@ def test_latest_views_are_plain_duckdb(br_packages, warehouse_path):
         r[0] for r in con.execute("DESCRIBE latest_datasets").fetchall()
     }
     con.close()
+
+
+def test_a_warehouse_from_before_snapshot_members_is_upgraded(br_packages, warehouse_path, capsys):
+    """Warehouses written before rows were shared between snapshots stored `datasets` and
+    `distributions` as tables, one copy per snapshot. A writer renames them and records
+    every snapshot's members; a reader is told in one line to let a writer do that."""
+    import duckdb
+
+    with LocalPortal(br_packages[:60]) as server, Warehouse(warehouse_path) as wh:
+        portal = Portal(id="br", title="t", city="c", platform="ckan", url=server.url, full_every=1)
+        runs = [harvest_portal(portal, wh, make_session(per_host_rate=0)) for _ in range(2)]
+        before = {
+            t: wh.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("datasets", "distributions", "latest_datasets")
+        }
+    # rewrite it the way the old schema stored it
+    con = duckdb.connect(str(warehouse_path))
+    for t in ("datasets", "distributions"):
+        con.execute(f"CREATE TABLE old_{t} AS SELECT * FROM {t}")
+    con.execute(
+        "DROP VIEW latest_datasets; DROP VIEW latest_distributions; DROP VIEW datasets; "
+        "DROP VIEW distributions; DROP TABLE snapshot_members; DROP TABLE dataset_rows; "
+        "DROP TABLE distribution_rows; ALTER TABLE old_datasets RENAME TO datasets; "
+        "ALTER TABLE old_distributions RENAME TO distributions"
+    )
+    con.close()
+
+    assert main(["findings", "--portal", "br", "--warehouse", str(warehouse_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        "written by an older odwatch; open it for writing once to upgrade it "
+        "(e.g. 'odwatch assess --warehouse PATH')"
+    ), err
+    assert "\n" not in err
+
+    con = connect(warehouse_path)
+    try:
+        after = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("datasets", "distributions", "latest_datasets")
+        }
+        members = con.execute(
+            "SELECT run_id, count(*) FROM snapshot_members GROUP BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert after == before
+    assert sorted(members) == sorted((r.run_id, 60) for r in runs)

@@ -1,6 +1,10 @@
 -- odwatch warehouse schema (DuckDB). Applied idempotently by warehouse.store.connect().
--- One row per dataset / distribution per harvest run; a run's rows only become visible in the
--- latest_* views once its harvest_runs row says status = 'ok' (atomic snapshots).
+-- A dataset's rows are stored once, under the run that fetched them (dataset_rows,
+-- distribution_rows); snapshot_members says which stored rows make up each snapshot, so an
+-- incremental harvest records the unchanged datasets it carries forward without copying them.
+-- Readers use the `datasets` / `distributions` views: one row per dataset / distribution per
+-- snapshot, run_id = the snapshot. A run's rows only become visible in the latest_* views
+-- once its harvest_runs row says status = 'ok' (atomic snapshots).
 
 CREATE TABLE IF NOT EXISTS harvest_runs (
     run_id             VARCHAR PRIMARY KEY,
@@ -34,7 +38,8 @@ CREATE TABLE IF NOT EXISTS raw_pages (
     body_zlib    BLOB
 );
 
-CREATE TABLE IF NOT EXISTS datasets (
+CREATE TABLE IF NOT EXISTS dataset_rows (
+    -- run_id: the run whose harvest fetched this row (see snapshot_members)
     run_id            VARCHAR NOT NULL,
     portal_id         VARCHAR NOT NULL,
     dataset_id        VARCHAR NOT NULL,   -- the portal's own id
@@ -66,7 +71,7 @@ CREATE TABLE IF NOT EXISTS datasets (
     raw               JSON
 );
 
-CREATE TABLE IF NOT EXISTS distributions (
+CREATE TABLE IF NOT EXISTS distribution_rows (
     run_id          VARCHAR NOT NULL,
     portal_id       VARCHAR NOT NULL,
     dataset_id      VARCHAR NOT NULL,
@@ -87,6 +92,25 @@ CREATE TABLE IF NOT EXISTS distributions (
     checksum        VARCHAR,
     raw             JSON
 );
+
+-- Which stored rows make up a snapshot: one row per dataset of run_id, pointing at the run
+-- (origin_run) under which its dataset_rows / distribution_rows are stored. A full harvest's
+-- datasets point at itself; an incremental one's unchanged datasets at an earlier run.
+CREATE TABLE IF NOT EXISTS snapshot_members (
+    run_id     VARCHAR NOT NULL,
+    portal_id  VARCHAR NOT NULL,
+    dataset_id VARCHAR NOT NULL,
+    origin_run VARCHAR NOT NULL
+);
+
+-- Every snapshot's datasets and distributions, as if each had been stored in full.
+CREATE OR REPLACE VIEW datasets AS
+SELECT r.* REPLACE (m.run_id AS run_id)
+FROM snapshot_members m JOIN dataset_rows r ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id;
+
+CREATE OR REPLACE VIEW distributions AS
+SELECT r.* REPLACE (m.run_id AS run_id)
+FROM snapshot_members m JOIN distribution_rows r ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id;
 
 -- The last complete snapshot of each portal.
 CREATE OR REPLACE VIEW latest_runs AS

@@ -4,3 +4,6 @@ ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS mode VARCHAR;  -- full | incre
 -- incremental: how many datasets were fetched as changed / carried forward unchanged
 ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS changed_count BIGINT;
 ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS carried_count BIGINT;
+-- the newest CKAN metadata_modified in the snapshot (raw string): where the next incremental
+-- harvest starts asking for changes
+ALTER TABLE harvest_runs ADD COLUMN IF NOT EXISTS max_modified VARCHAR;

@@ -4,6 +4,12 @@ A snapshot is written under its own run id while its harvest_runs row says 'runn
 latest_* views only show runs marked 'ok', so a failed or killed harvest never replaces the
 previous snapshot. Rows are streamed in page by page (NDJSON -> read_json, the fastest bulk
 path in DuckDB), so memory does not grow with the catalogue.
+
+Rows are stored once, under the run that fetched them (dataset_rows, distribution_rows);
+snapshot_members lists each snapshot's datasets and the run holding their rows, so an
+incremental harvest carries unchanged datasets forward by adding small membership rows
+instead of copying their rows. Readers see whole snapshots through the datasets /
+distributions views.
 """
 
 from __future__ import annotations
@@ -80,11 +86,37 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
         raise WarehouseError(
             f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
         ) from None
-    if not read_only:
-        for sql in schema_files():
-            con.execute(sql.read_text())
-        close_abandoned_runs(con)
+    if read_only:
+        if _table_type(con, "datasets") == "BASE TABLE":
+            con.close()
+            raise WarehouseError(
+                f"{path}: written by an older odwatch; open it for writing once to upgrade it "
+                "(e.g. 'odwatch assess --warehouse PATH')"
+            )
+        return con
+    upgrade = _table_type(con, "datasets") == "BASE TABLE"
+    if upgrade:  # before snapshot_members: rows were stored once per snapshot
+        con.execute("ALTER TABLE datasets RENAME TO dataset_rows")
+        con.execute("ALTER TABLE distributions RENAME TO distribution_rows")
+    for sql in schema_files():
+        con.execute(sql.read_text())
+    if upgrade:
+        con.execute(
+            "INSERT INTO snapshot_members SELECT DISTINCT run_id, portal_id, dataset_id, run_id "
+            "FROM (SELECT run_id, portal_id, dataset_id FROM dataset_rows "
+            "UNION ALL SELECT run_id, portal_id, dataset_id FROM distribution_rows)"
+        )
+    close_abandoned_runs(con)
     return con
+
+
+def _table_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = ?",
+        [name],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def connect_waiting(
@@ -144,8 +176,11 @@ def close_abandoned_runs(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _drop_rows(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    con.execute("DELETE FROM datasets WHERE run_id = ?", [run_id])
-    con.execute("DELETE FROM distributions WHERE run_id = ?", [run_id])
+    """Drop an unfinished run's rows. Only complete ('ok') runs are ever carried forward,
+    so no other snapshot's members point at these rows."""
+    con.execute("DELETE FROM snapshot_members WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM dataset_rows WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM distribution_rows WHERE run_id = ?", [run_id])
 
 
 def new_run_id(portal_id: str, now: datetime | None = None) -> str:
@@ -188,7 +223,7 @@ class Warehouse:
             ) from None
         self.con.execute("SET checkpoint_threshold = '512MB'")
         self.lock = threading.Lock()
-        self._columns = {t: self._describe(t) for t in ("datasets", "distributions")}
+        self._columns = {t: self._describe(t) for t in ("dataset_rows", "distribution_rows")}
 
     def close(self) -> None:
         with self.lock:
@@ -256,7 +291,10 @@ class Warehouse:
             )
 
     def add_records(self, table: str, records: Iterable[dict]) -> int:
-        """Bulk-insert records (dicts keyed by column) through an NDJSON temp file."""
+        """Bulk-insert records (dicts keyed by column) through an NDJSON temp file.
+
+        A harvest writes its parsed rows to dataset_rows / distribution_rows; they become
+        the run's snapshot when finish_run() records their membership."""
         columns = self.columns(table)
         n = 0
         fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
@@ -287,17 +325,27 @@ class Warehouse:
         request_count: int,
         warnings: list[str],
     ) -> tuple[int, int]:
-        """Mark the run complete: from now on it is the portal's latest snapshot."""
+        """Record the run's own rows as members of its snapshot (next to any carried
+        forward) and mark it complete: from now on it is the portal's latest snapshot."""
         with self.lock:
-            n_ds = self.con.execute(
-                "SELECT count(*) FROM datasets WHERE run_id = ?", [run_id]
-            ).fetchone()[0]
-            n_di = self.con.execute(
-                "SELECT count(*) FROM distributions WHERE run_id = ?", [run_id]
-            ).fetchone()[0]
-            self.con.execute(
+            con = self.con
+            con.execute(
+                "INSERT INTO snapshot_members SELECT DISTINCT run_id, portal_id, dataset_id, run_id "
+                "FROM (SELECT run_id, portal_id, dataset_id FROM dataset_rows WHERE run_id = $run "
+                "UNION ALL SELECT run_id, portal_id, dataset_id FROM distribution_rows WHERE run_id = $run)",
+                {"run": run_id},
+            )
+            n_ds, n_di, newest = con.execute(
+                "SELECT (SELECT count(*) FROM datasets WHERE run_id = $run), "
+                "(SELECT count(*) FROM distributions WHERE run_id = $run), "
+                "(SELECT max(raw->>'metadata_modified') FROM dataset_rows WHERE run_id = $run)",
+                {"run": run_id},
+            ).fetchone()
+            con.execute(
                 "UPDATE harvest_runs SET status = 'ok', finished_at = now(), method = ?, expected_count = ?, "
-                "dataset_count = ?, distribution_count = ?, request_count = ?, warnings = ? WHERE run_id = ?",
+                "dataset_count = ?, distribution_count = ?, request_count = ?, warnings = ?, "
+                "max_modified = coalesce(greatest(max_modified, ?), max_modified, ?) "
+                "WHERE run_id = ?",
                 [
                     method,
                     expected_count,
@@ -305,6 +353,8 @@ class Warehouse:
                     n_di,
                     request_count,
                     "; ".join(warnings) or None,
+                    newest,
+                    newest,
                     run_id,
                 ],
             )
@@ -314,29 +364,54 @@ class Warehouse:
         """The portal's latest complete snapshot and how many incremental runs followed
         its last full one; None if it has none yet."""
         with self.lock:
-            row = self.con.execute(
-                "SELECT run_id, started_at, api_url, organization FROM latest_runs WHERE portal_id = ?",
-                [portal_id],
-            ).fetchone()
-            if row is None:
-                return None
-            run_id, started_at, api_url, organization = row
-            max_modified = self.con.execute(
-                "SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = ?", [run_id]
-            ).fetchone()[0]
-            since_full = self.con.execute(
-                "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
-                "AND mode = 'incremental' AND started_at > coalesce((SELECT max(started_at) "
-                "FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
-                "AND coalesce(mode, 'full') = 'full'), '-infinity'::TIMESTAMPTZ)",
-                [portal_id, portal_id],
-            ).fetchone()[0]
-        return PreviousSnapshot(run_id, started_at, api_url, organization, max_modified, since_full)
+            return previous_snapshot(self.con, portal_id)
+
+    def import_runs(self, staging: str | Path) -> None:
+        """Bring the runs fetched into a staging warehouse file over, in one transaction:
+        their harvest_runs rows (still 'running', or 'failed' where a bug stopped the
+        fetch), raw pages and rows. complete_run() then carries the unchanged datasets
+        forward and marks each ok or failed here."""
+        where = str(staging).replace("'", "''")
+        with self.lock:
+            con = self.con
+            con.execute(f"ATTACH '{where}' AS odw_stage (READ_ONLY)")
+            try:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    for table in ("harvest_runs", "raw_pages", "dataset_rows", "distribution_rows"):
+                        theirs = {
+                            r[0]
+                            for r in con.execute(
+                                "SELECT column_name FROM information_schema.columns "
+                                "WHERE table_catalog = 'odw_stage' AND table_name = ?",
+                                [table],
+                            ).fetchall()
+                        }
+                        mine = [
+                            r[0]
+                            for r in con.execute(
+                                "SELECT column_name FROM information_schema.columns "
+                                "WHERE table_catalog = current_database() AND table_schema = 'main' "
+                                "AND table_name = ? ORDER BY ordinal_position",
+                                [table],
+                            ).fetchall()
+                        ]
+                        cols = ", ".join(f'"{c}"' for c in mine if c in theirs)
+                        con.execute(
+                            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM odw_stage.main.{table}"
+                        )
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+            finally:
+                con.execute("DETACH odw_stage")
 
     def carry_forward(self, prev_run_id: str, run_id: str, current: Iterable[str]) -> int:
-        """Copy into `run_id` the datasets (and their distributions) of `prev_run_id` that the
-        portal still lists (`current`: names or ids) and that this run did not fetch again.
-        Together with the changed datasets fetched, the new snapshot is complete."""
+        """Make the datasets of `prev_run_id` that the portal still lists (`current`: names
+        or ids) and that this run did not fetch again members of `run_id`'s snapshot too,
+        pointing at the rows where they are already stored (nothing is copied). Together
+        with the changed datasets fetched, the new snapshot is complete."""
         names = sorted({str(n) for n in current})
         with self.lock:
             cur = self.con.cursor()
@@ -344,18 +419,25 @@ class Warehouse:
                 cur.execute("CREATE OR REPLACE TEMP TABLE odw_current (key VARCHAR)")
                 cur.execute("INSERT INTO odw_current SELECT unnest(?::VARCHAR[])", [names])
                 cur.execute(
-                    "CREATE OR REPLACE TEMP TABLE odw_carry AS SELECT dataset_id FROM datasets p "
+                    "CREATE OR REPLACE TEMP TABLE odw_carry AS SELECT DISTINCT dataset_id FROM datasets p "
                     "WHERE p.run_id = ? AND (p.name IN (SELECT key FROM odw_current) "
                     "OR p.dataset_id IN (SELECT key FROM odw_current)) "
-                    "AND p.dataset_id NOT IN (SELECT dataset_id FROM datasets WHERE run_id = ?)",
+                    "AND p.dataset_id NOT IN (SELECT dataset_id FROM dataset_rows WHERE run_id = ?)",
                     [prev_run_id, run_id],
                 )
-                for table in ("datasets", "distributions"):
-                    cur.execute(
-                        f"INSERT INTO {table} SELECT * REPLACE (?::VARCHAR AS run_id) FROM {table} "
-                        "WHERE run_id = ? AND dataset_id IN (SELECT dataset_id FROM odw_carry)",
-                        [run_id, prev_run_id],
-                    )
+                cur.execute(
+                    "INSERT INTO snapshot_members SELECT ?, portal_id, dataset_id, origin_run "
+                    "FROM snapshot_members WHERE run_id = ? "
+                    "AND dataset_id IN (SELECT dataset_id FROM odw_carry)",
+                    [run_id, prev_run_id],
+                )
+                # where the next incremental harvest starts: the newest change seen so far
+                cur.execute(
+                    "UPDATE harvest_runs SET max_modified = (SELECT coalesce(max_modified, "
+                    "(SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = $prev)) "
+                    "FROM harvest_runs WHERE run_id = $prev) WHERE run_id = $run",
+                    {"prev": prev_run_id, "run": run_id},
+                )
                 n = cur.execute("SELECT count(*) FROM odw_carry").fetchone()[0]
                 cur.execute("DROP TABLE odw_carry")
                 cur.execute("DROP TABLE odw_current")
@@ -396,6 +478,31 @@ class Warehouse:
 
 
 # ---------------------------------------------------------------- reading
+
+
+def previous_snapshot(con: duckdb.DuckDBPyConnection, portal_id: str) -> PreviousSnapshot | None:
+    """The portal's latest complete snapshot and how many incremental runs followed its last
+    full one; None if it has none yet."""
+    row = con.execute(
+        "SELECT run_id, started_at, api_url, organization, max_modified FROM latest_runs "
+        "WHERE portal_id = ?",
+        [portal_id],
+    ).fetchone()
+    if row is None:
+        return None
+    run_id, started_at, api_url, organization, max_modified = row
+    if max_modified is None:  # a run stored before harvest_runs.max_modified existed
+        max_modified = con.execute(
+            "SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = ?", [run_id]
+        ).fetchone()[0]
+    since_full = con.execute(
+        "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
+        "AND mode = 'incremental' AND started_at > coalesce((SELECT max(started_at) "
+        "FROM harvest_runs WHERE portal_id = ? AND status = 'ok' "
+        "AND coalesce(mode, 'full') = 'full'), '-infinity'::TIMESTAMPTZ)",
+        [portal_id, portal_id],
+    ).fetchone()[0]
+    return PreviousSnapshot(run_id, started_at, api_url, organization, max_modified, since_full)
 
 
 def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
