@@ -158,6 +158,15 @@ def _runner_class():
     return QuietRunner
 
 
+def _writer_limit(name: str) -> None:
+    """Create (or reset to 1) the Prefect global concurrency limit the scheduled flows take
+    before they write the warehouse."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, limit=1)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     api = os.environ.get("PREFECT_API_URL")
     if not api:
@@ -174,7 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     from prefect.deployments.runner import EntrypointType
 
-    from flows.scheduled import scheduled_harvest, scheduled_links
+    from flows.scheduled import scheduled_harvest, scheduled_links, writer_limit_name
 
     by_flow = {HARVEST_FLOW: scheduled_harvest, LINKS_FLOW: scheduled_links}
     deployments = []
@@ -194,6 +203,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     _terminate_on_sigterm()
     try:  # a stop request may come at any point from here on, also while registering
+        limit = writer_limit_name(args.warehouse)
+        _writer_limit(limit)
+        print(f"odwatch: one writer at a time: concurrency limit '{limit}' = 1", file=sys.stderr)
         removed = _prune({(f, n) for f, n, _, _ in specs})
         for name in removed:
             print(
