@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.odwatch-installed
-# Debian's chromium for the browser tests (tests/test_browser_site.py); installed when missing
+# Debian's chromium for the browser tests (tests/test_browser_site.py) and postgresql for the
+# Prefect-on-PostgreSQL test (tests/test_postgres.py); installed when missing
 CHROMIUM ?= /usr/bin/chromium
+PG_STAMP := $(VENV)/.postgresql-present
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); \
+	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); fi
 
 .PHONY: run test demo demo-corpus bench lint format readme clean
 
@@ -18,10 +22,13 @@ run: $(STAMP)  ## harvest every enabled portal in portals.yaml, assess, publish
 	$(BIN)/odwatch run
 
 $(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
-	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+	@$(call APT_INSTALL,chromium)
 
-test: $(STAMP) $(CHROMIUM)  ## lint + the whole test suite (no network needed)
+$(PG_STAMP): $(STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(call APT_INSTALL,postgresql); }
+	@touch $(PG_STAMP)
+
+test: $(STAMP) $(CHROMIUM) $(PG_STAMP)  ## lint + the whole test suite (no network needed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
