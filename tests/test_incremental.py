@@ -166,7 +166,10 @@ def test_full_harvest_platforms_and_settings():
     assert incremental_since(ckan, None) is None
     assert incremental_since(replace(ckan, full_every=1), PREV) is None
     assert incremental_since(replace(ckan, platform="dkan"), PREV) is None
-    assert incremental_since(replace(ckan, platform="opendatasoft"), PREV) is None
+    assert incremental_since(replace(ckan, platform="datajson"), PREV) is None
+    assert incremental_since(replace(ckan, platform="opendatasoft"), PREV) == (
+        datetime(2025, 2, 27, 8, 0, 0, 123456, tzinfo=UTC) - OVERLAP
+    )
     assert incremental_since(ckan, replace(PREV, started_at=datetime(2025, 3, 1, 12))) == (
         datetime(2025, 2, 27, 8, 0, 0, 123456, tzinfo=UTC) - timedelta(hours=1)
     )
@@ -227,3 +230,44 @@ def test_a_chain_of_incremental_harvests_stays_equal_to_a_full_one(br_packages, 
     last = _snapshot(tmp_path / "a.duckdb", results[-1].run_id)
     assert last == _snapshot(tmp_path / "full.duckdb", full.run_id)
     assert sum(1 for row in last[0] if "edited in step" in str(row[4])) == 15
+
+
+def test_an_organisation_on_a_shared_portal_is_harvested_incrementally(br_packages, tmp_path):
+    """Bochum-style: one organisation of a regional CKAN. Changes are asked for portal-wide,
+    so a dataset moved to another organisation is dropped, not carried forward."""
+    packages = _packages(br_packages, 120)
+    for i, pkg in enumerate(packages):
+        name = "stadt-a" if i % 2 == 0 else "stadt-b"
+        pkg["organization"] = {"id": f"id-{name}", "name": name, "title": name.title()}
+        pkg["owner_org"] = f"id-{name}"
+    with LocalPortal(packages) as server:
+        portal = _portal(server.url, organization="stadt-a")
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(portal, wh)
+            now = datetime.now(UTC).replace(tzinfo=None).isoformat()
+            with server.lock:
+                ours = [p for p in server.packages if p["organization"]["name"] == "stadt-a"]
+                theirs = [p for p in server.packages if p["organization"]["name"] == "stadt-b"]
+                for pkg in ours[:3] + theirs[:2]:
+                    pkg["title"] += " (corrected)"
+                    pkg["metadata_modified"] = now
+                moved = ours[10]
+                moved["organization"] = dict(theirs[0]["organization"])
+                moved["owner_org"] = "id-stadt-b"
+                moved["metadata_modified"] = now
+                server.packages.remove(ours[20])
+            server.calls.clear()
+            second = harvest_portal(portal, wh)
+            calls = dict(server.calls)
+        with Warehouse(tmp_path / "full.duckdb") as wh:
+            full = harvest_portal(portal, wh)
+    assert (first.mode, first.datasets) == ("full", 60)
+    # 3 corrected ones + the newest of the organisation inside the overlap window
+    assert (second.status, second.mode, second.datasets) == ("ok", "incremental", 58)
+    assert calls == {"package_search": 1, "package_list": 1}
+    got = _snapshot(tmp_path / "a.duckdb", second.run_id)
+    assert got == _snapshot(tmp_path / "full.duckdb", full.run_id)
+    ids = {row[1] for row in got[0]}  # (portal_id, dataset_id, name, title, ...)
+    assert len(ids) == 58
+    assert moved["id"] not in ids and ours[20]["id"] not in ids
+    assert sum(1 for row in got[0] if str(row[3]).endswith("(corrected)")) == 3

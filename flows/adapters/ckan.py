@@ -190,8 +190,8 @@ def harvest_ckan(
     With `since`, only the packages modified since then are fetched (package_search with
     fq=metadata_modified:[since TO *]) plus package_list, whose names end up in
     `stats.current` so the caller can carry the unchanged ones forward and drop the deleted
-    ones. Where that is impossible (DKAN, an organisation filter, search or package_list
-    broken) it harvests in full and says so in `stats.mode`.
+    ones. Where that is impossible (DKAN, search or package_list broken) it harvests in
+    full and says so in `stats.mode`.
     """
     client = CkanClient(portal, session, on_page, timeout=timeout)
     if stats_out is not None:
@@ -217,7 +217,7 @@ def harvest_ckan(
 
     if portal.platform != "dkan":
         try:
-            if since is not None and not portal.organization:
+            if since is not None:
                 try:
                     yield from _changed_since(client, portal, fresh, since)
                     return
@@ -262,11 +262,32 @@ def changed_since_fq(since: datetime) -> str:
     return f"metadata_modified:[{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} TO *]"
 
 
+def in_organization(pkg: dict, organization: str) -> bool:
+    """Does a package belong to `organization` (its name or id, as fq=organization: takes)?"""
+    org = pkg.get("organization") if isinstance(pkg.get("organization"), dict) else {}
+    return organization in (org.get("name"), org.get("id"), pkg.get("owner_org"))
+
+
 def _changed_since(
     client: CkanClient, portal: Portal, fresh, since: datetime
 ) -> Iterator[list[dict]]:
+    """The packages modified since `since`, then package_list for what the portal holds now.
+
+    With an organisation filter the changes are asked for portal-wide (a package moved to
+    another organisation no longer matches fq=organization:..., but its move changed it):
+    the organisation's changed packages are yielded, the others' names are left out of
+    `stats.current` so that none of them is carried forward."""
     client.stats.mode = "incremental"
-    for batch in _search_pages(client, portal, fq=changed_since_fq(since)):
+    elsewhere: set[str] = set()
+    org = portal.organization
+    for batch in _search_pages(client, portal, fq=changed_since_fq(since), organization=not org):
+        if org:
+            elsewhere.update(
+                str(p.get("name") or p.get("id"))
+                for p in batch
+                if isinstance(p, dict) and not in_organization(p, org)
+            )
+            batch = [p for p in batch if not isinstance(p, dict) or in_organization(p, org)]
         batch = fresh(batch)
         if batch:
             yield batch
@@ -278,17 +299,18 @@ def _changed_since(
         raise PortalUnavailable(str(exc)) from None
     if not isinstance(names, list):
         raise _ListBroken("package_list did not return a list")
-    client.stats.current = [n for n in names if isinstance(n, str)]
-    client.stats.expected_count = len(client.stats.current)
+    client.stats.current = [n for n in names if isinstance(n, str) and n not in elsewhere]
+    # the portal's count is the organisation's only without an organisation filter
+    client.stats.expected_count = None if org else len(client.stats.current)
 
 
 def _search_pages(
-    client: CkanClient, portal: Portal, fq: str | None = None
+    client: CkanClient, portal: Portal, fq: str | None = None, organization: bool = True
 ) -> Iterator[list[dict]]:
     max_rows = min(portal.page_size, MAX_ROWS)
     rows, start, errors = max_rows, 0, 0
     params: dict[str, Any] = {"q": "*:*", "sort": SORT}
-    if portal.organization:
+    if portal.organization and organization:
         params["fq"] = f'organization:"{portal.organization}"'
     if fq:
         params["fq"] = f"{params['fq']} AND {fq}" if "fq" in params else fq
