@@ -36,9 +36,13 @@ ADAPTERS: dict[str, tuple[Fetch, Callable]] = {
     "datajson": (fetch_datajson, parse_datajson_dataset),
 }
 
-# Platforms whose fetch accepts since= (only what changed since then, plus the current names).
-# Opendatasoft, DCAT and data.json are harvested in full every time.
-INCREMENTAL = {"ckan"}
+# Platforms whose fetch accepts since= (only what changed since then, plus in stats.current
+# the keys of every dataset the portal lists now). DKAN (no package_search) and data.json
+# (one file) are harvested in full every time.
+INCREMENTAL = {"ckan", "opendatasoft", "dcat"}
+# Platforms whose change filter cannot show deletions: their fetch also gets known= (the
+# previous snapshot's dataset ids) to judge whether anything was deleted.
+NEEDS_KNOWN_IDS = {"dcat", "opendatasoft"}
 # Changes are asked for from this long before the previous snapshot: covers clock skew
 # between the portal and us, and edits made while the previous harvest was paging.
 OVERLAP = timedelta(hours=1)
@@ -169,11 +173,12 @@ def fetch_portal(
 
     fetched = 0
     try:
-        batches = (
-            fetch(portal, session, on_page, stats_out, since=since)
-            if since is not None
-            else fetch(portal, session, on_page, stats_out)
-        )
+        kwargs: dict = {}
+        if since is not None:
+            kwargs["since"] = since
+            if portal.platform in NEEDS_KNOWN_IDS and prev is not None:
+                kwargs["known"] = prev.dataset_ids or ()
+        batches = fetch(portal, session, on_page, stats_out, **kwargs)
         for batch in prefetch(batches):
             datasets, distributions = [], []
             for raw in batch:
@@ -260,7 +265,11 @@ def harvest_portal(
 
     Unexpected exceptions (bugs) are recorded as a failed run too, then re-raised.
     """
-    prev = wh.previous_snapshot(portal.id) if portal.platform in INCREMENTAL else None
+    prev = (
+        wh.previous_snapshot(portal.id, with_ids=portal.platform in NEEDS_KNOWN_IDS)
+        if portal.platform in INCREMENTAL
+        else None
+    )
     return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session))
 
 

@@ -21,7 +21,14 @@ from prefect.cache_policies import NO_CACHE
 from flows.adapters.errors import PortalUnavailable
 from flows.alerts import alert_after_run
 from flows.config import Portal, load_portals, select
-from flows.harvest import INCREMENTAL, Fetched, complete_run, fetch_portal, staging_file
+from flows.harvest import (
+    INCREMENTAL,
+    NEEDS_KNOWN_IDS,
+    Fetched,
+    complete_run,
+    fetch_portal,
+    staging_file,
+)
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task
 from warehouse.store import PreviousSnapshot, Warehouse, connect_waiting, previous_snapshot
 
@@ -66,7 +73,7 @@ def _previous(warehouse_path: str, portal: Portal, wait: float) -> PreviousSnaps
         return None
     con = connect_waiting(warehouse_path, wait, on_wait=get_run_logger().info)
     try:
-        return previous_snapshot(con, portal.id)
+        return previous_snapshot(con, portal.id, with_ids=portal.platform in NEEDS_KNOWN_IDS)
     finally:
         con.close()
 

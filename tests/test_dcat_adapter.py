@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from routeserver import RouteServer, file_reply
 
 from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
+from flows.adapters.dcat import fetch_dcat, modified_since_param, parse_dcat_dataset
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import make_session
 from flows.adapters.rdfpage import graph_index, rdf_format, read_page
 from flows.adapters.rdfxml import Lit, Unsupported, read_rdfxml
 from flows.config import Portal
-from flows.harvest import harvest_portal
+from flows.harvest import OVERLAP, harvest_portal
 from flows.localportal import Reply
 from warehouse.store import Warehouse, raw_page_text
 
@@ -251,11 +254,15 @@ def test_next_page_failing_mid_way_keeps_the_previous_snapshot(
         assert wh.con.execute(
             "SELECT count(*) FROM latest_distributions WHERE license_raw LIKE '%cc-zero'"
         ).fetchone() == (765 + 765 + 126,)
-        # the failed run kept its pages: page 1 and the three 500 answers
+        # the failed run kept its pages: page 1, the changes since the first run (this server
+        # ignores modified_since and answers page 1 again, so that listing is followed as the
+        # full one) and the three 500 answers for page 2
         assert wh.con.execute(
-            "SELECT list(status ORDER BY seq) FROM raw_pages WHERE run_id = ?", [second.run_id]
-        ).fetchone() == ([200, 500, 500, 500],)
-        assert raw_page_text(wh.con, second.run_id, 1).startswith("<html><body>Internal")
+            "SELECT list((status, url LIKE '%modified_since=%') ORDER BY seq) FROM raw_pages "
+            "WHERE run_id = ?",
+            [second.run_id],
+        ).fetchone() == ([(200, False), (200, True)] + [(500, False)] * 3,)
+        assert raw_page_text(wh.con, second.run_id, 2).startswith("<html><body>Internal")
 
 
 def test_bremen_153_datasets_237_distributions(corpus):
@@ -736,3 +743,426 @@ def test_missing_catalogue_and_refused_connection():
     )
     with pytest.raises(PortalUnavailable, match=r"catalog.rdf: cannot connect \("):
         harvest(portal(url + "/catalog.rdf"))
+
+
+# ---------------------------------------------------------------- incremental (modified_since)
+
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+XSD_DATETIME = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
+SOLR_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+@pytest.fixture(scope="session")
+def hro_datasets(corpus: Path) -> dict[URIRef, Graph]:
+    """Rostock's 100 real datasets (page 1 of its catalog.rdf), each as the graph that
+    describes it: its triples and those of the nodes it reaches (distributions, contact
+    point, publisher, period), not the catalogue's or the Hydra paging's. Shared: copy
+    before changing one."""
+    g = Graph()
+    g.parse(
+        corpus / "dcat" / "rostock" / "rostock-catalog-original-input.rdf",
+        format="xml",
+        publicID="https://www.opendata-hro.de/catalog.rdf",
+    )
+    datasets = sorted(g.subjects(RDF.type, DCAT.Dataset))
+    containers = set(datasets) | set(g.subjects(RDF.type, DCAT.Catalog))
+    out = {}
+    for ds in datasets:
+        sub, todo, done = Graph(), [ds], set()
+        while todo:
+            node = todo.pop()
+            if node in done:
+                continue
+            done.add(node)
+            for p, o in g.predicate_objects(node):
+                sub.add((node, p, o))
+                if not isinstance(o, Literal) and o not in containers and (o, None, None) in g:
+                    todo.append(o)
+        out[ds] = sub
+    return out
+
+
+class CkanDcat:
+    """A ckanext-dcat `catalog.rdf` on 127.0.0.1 serving `datasets` as it does (logic.py):
+    pages of `per_page`, the most recently modified first (metadata_modified desc; here
+    dct:modified), a hydra:PagedCollection with totalItems, itemsPerPage and first, last,
+    next and previous page links that keep the other query parameters, none when nothing
+    matches; `modified_since` read as ckanext-dcat reads it (`isoformat() + 'Z'` must be a
+    Solr date, else 409). `honour_filter=False` plays a server that ignores the parameter,
+    `refuse_filter` one that answers it with that status. Every request is logged."""
+
+    def __init__(
+        self,
+        datasets: dict[URIRef, Graph],
+        per_page: int = 25,
+        honour_filter: bool = True,
+        refuse_filter: int | None = None,
+    ):
+        self.datasets = dict(datasets)
+        self.per_page = per_page
+        self.honour_filter = honour_filter
+        self.refuse_filter = refuse_filter
+        self.server = RouteServer({"/catalog.rdf": self.answer})
+
+    def __enter__(self) -> CkanDcat:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/catalog.rdf"
+
+    @property
+    def log(self) -> list[str]:
+        return self.server.log
+
+    def modified(self, uri: URIRef) -> datetime:
+        value = self.datasets[uri].value(uri, DCT.modified)
+        return datetime.fromisoformat(str(value)) if value is not None else datetime.min
+
+    def newest_first(self) -> list[URIRef]:
+        return sorted(self.datasets, key=lambda u: (self.modified(u), str(u)), reverse=True)
+
+    def edit(self, uris: list[URIRef], note: str) -> None:
+        """A new title and dct:modified now, as an edit in CKAN would give them."""
+        now = datetime.now(UTC).replace(tzinfo=None).isoformat()  # CKAN: UTC, no offset
+        for uri in uris:
+            g = Graph()
+            g += self.datasets[uri]
+            g.set((uri, DCT.title, Literal(f"{g.value(uri, DCT.title)} ({note})")))
+            g.set((uri, DCT.modified, Literal(now, datatype=XSD_DATETIME)))
+            self.datasets[uri] = g
+
+    def delete(self, uris: list[URIRef]) -> None:
+        for uri in uris:
+            del self.datasets[uri]
+
+    def answer(self, path: str, params: dict[str, str]) -> Reply:
+        chosen = self.newest_first()
+        since = params.get("modified_since")
+        if since and self.refuse_filter:
+            return Reply(self.refuse_filter, "<html><body>Bad Request</body></html>")
+        if since and self.honour_filter:
+            try:
+                solr = datetime.fromisoformat(since).isoformat() + "Z"
+            except ValueError:
+                return Reply(409, '"Wrong modified date format. Use ISO-8601 format"')
+            if not SOLR_DATE.fullmatch(solr):
+                return Reply(409, f'"Search Query is invalid: metadata_modified:[{solr} TO NOW]"')
+            cutoff = datetime.fromisoformat(solr[:-1])
+            chosen = [u for u in chosen if self.modified(u) >= cutoff]
+        page = int(params.get("page") or 1)
+        n = self.per_page
+        rows = chosen[n * (page - 1) : n * page]
+        g = Graph()
+        catalog = URIRef(self.server.url + "/catalog")
+        g.add((catalog, RDF.type, DCAT.Catalog))
+        for uri in rows:
+            g.add((catalog, DCAT.dataset, uri))
+            g += self.datasets[uri]
+        if chosen:
+            other = "".join(f"{k}={v}&" for k, v in params.items() if k != "page")
+
+            def link(number: int) -> Literal:
+                return Literal(f"{self.server.url}{path}?{other}page={number}")
+
+            last = -(-len(chosen) // n)
+            current = URIRef(str(link(page)))
+            g.add((current, RDF.type, HYDRA.PagedCollection))
+            g.add((current, HYDRA.totalItems, Literal(len(chosen))))
+            g.add((current, HYDRA.itemsPerPage, Literal(n)))
+            g.add((current, HYDRA.firstPage, link(1)))
+            g.add((current, HYDRA.lastPage, link(last)))
+            if page * n < len(chosen):
+                g.add((current, HYDRA.nextPage, link(page + 1)))
+            if page > 1:
+                g.add((current, HYDRA.previousPage, link(page - 1)))
+        body = g.serialize(format="pretty-xml", encoding="utf-8")
+        return Reply(200, body, {"Content-Type": "application/rdf+xml; charset=utf-8"})
+
+
+def dataset_ids(records: list[dict]) -> list[str]:
+    return sorted(d["dataset_id"] for d, _ in parsed(records))
+
+
+def snapshot(wh: Warehouse, run_id: str) -> tuple[list, list]:
+    """A run's snapshot as the views give it, all columns but run_id."""
+    ds = wh.con.execute(
+        "SELECT * EXCLUDE (run_id) FROM datasets WHERE run_id = ? ORDER BY dataset_id", [run_id]
+    ).fetchall()
+    di = wh.con.execute(
+        "SELECT * EXCLUDE (run_id) FROM distributions WHERE run_id = ? "
+        "ORDER BY dataset_id, position, distribution_id",
+        [run_id],
+    ).fetchall()
+    return ds, di
+
+
+def since_query(wh: Warehouse, run_id: str) -> str:
+    """The query of the changes listing that follows run `run_id`: from its start - OVERLAP."""
+    (started,) = wh.con.execute(
+        "SELECT started_at FROM harvest_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
+    return urlencode({"modified_since": modified_since_param(started - OVERLAP)})
+
+
+def full_snapshot(server: CkanDcat, path: Path) -> tuple[list, list]:
+    """A full harvest of the server's catalogue as it is now, into a fresh warehouse."""
+    server.log.clear()
+    with Warehouse(path) as wh:
+        full = harvest_portal(portal(server.url, id="hro"), wh, session())
+        assert (full.status, full.mode) == ("ok", "full")
+        return snapshot(wh, full.run_id)
+
+
+def test_modified_since_param_is_utc_without_an_offset():
+    cet = timezone(timedelta(hours=1))
+    assert modified_since_param(datetime(2025, 3, 1, 13, 30, 15, 999_999, tzinfo=cet)) == (
+        "2025-03-01T12:30:15"
+    )
+    assert modified_since_param(datetime(2025, 3, 1, 13, 30, 15)) == "2025-03-01T13:30:15"
+
+
+PAGES_2_TO_4 = [f"/catalog.rdf?page={n}" for n in (2, 3, 4)]
+
+
+def test_incremental_harvest_equals_a_full_one_and_costs_two_requests(hro_datasets, tmp_path):
+    with CkanDcat(hro_datasets) as server:
+        p = portal(server.url, id="hro")
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(p, wh, session())
+            assert (first.status, first.mode, first.datasets) == ("ok", "full", 100)
+            assert server.log == ["/catalog.rdf", *PAGES_2_TO_4]
+            server.edit(server.newest_first()[60:63], "corrected")  # from page 3 to page 1
+            server.log.clear()
+            second = harvest_portal(p, wh, session())
+            log = list(server.log)
+            since = since_query(wh, first.run_id)
+            runs = wh.con.execute(
+                "SELECT mode, changed_count, carried_count, dataset_count, expected_count "
+                "FROM harvest_runs ORDER BY started_at"
+            ).fetchall()
+            incremental = snapshot(wh, second.run_id)
+            (corrected,) = wh.con.execute(
+                "SELECT count(*) FROM datasets WHERE run_id = ? AND title LIKE '%(corrected)'",
+                [second.run_id],
+            ).fetchone()
+        full = full_snapshot(server, tmp_path / "full.duckdb")
+        assert len(server.log) == 4
+    # page 1 for the count, then the changes since an hour before the first harvest began
+    assert log == ["/catalog.rdf", f"/catalog.rdf?{since}"]
+    # page 1 holds the 3 edited (newest first) and 22 others: 25 fetched, 75 carried forward
+    assert (second.status, second.mode, second.changed, second.datasets, second.warnings) == (
+        "ok",
+        "incremental",
+        25,
+        100,
+        None,
+    )
+    assert runs == [("full", None, None, 100, 100), ("incremental", 25, 75, 100, 100)]
+    assert corrected == 3
+    assert incremental == full
+    assert (len(incremental[0]), len(incremental[1])) == (100, 773)
+
+
+def test_deletions_are_seen_by_the_count_and_harvested_in_full(hro_datasets, tmp_path):
+    with CkanDcat(hro_datasets) as server:
+        p = portal(server.url, id="hro")
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(p, wh, session())
+            order = server.newest_first()
+            server.edit(order[40:42], "corrected")
+            gone = {str(hro_datasets[u].value(u, DCT.identifier)) for u in order[70:72]}
+            server.delete(order[70:72])
+            server.log.clear()
+            second = harvest_portal(p, wh, session())
+            log = list(server.log)
+            since = since_query(wh, first.run_id)
+            stored = wh.con.execute(
+                "SELECT count(*), count(DISTINCT dataset_id) FROM dataset_rows WHERE run_id = ?",
+                [second.run_id],
+            ).fetchone()
+            result = snapshot(wh, second.run_id)
+            ids = {r[0] for r in wh.con.execute(
+                "SELECT dataset_id FROM datasets WHERE run_id = ?", [second.run_id]
+            ).fetchall()}  # fmt: skip
+        full = full_snapshot(server, tmp_path / "full.duckdb")
+    assert (second.status, second.mode, second.datasets) == ("ok", "full", 98)
+    assert second.warnings == (
+        "incremental harvest impossible (catalogue reports 98 datasets, the previous "
+        "snapshot's 100 and 0 new make 100); harvested in full"
+    )
+    # page 1, the changes, then the rest of the catalogue from page 2 on: page 1 once
+    assert log == ["/catalog.rdf", f"/catalog.rdf?{since}", *PAGES_2_TO_4]
+    assert stored == (98, 98)  # every record stored once
+    assert len(gone) == 2 and not gone & ids
+    assert result == full
+
+
+@pytest.mark.parametrize(
+    "server_kw", [{"honour_filter": False}, {"refuse_filter": 400}], ids=["ignored", "refused"]
+)
+def test_a_server_without_modified_since_still_gives_a_complete_snapshot(
+    hro_datasets, tmp_path, server_kw
+):
+    with CkanDcat(hro_datasets, **server_kw) as server:
+        p = portal(server.url, id="hro")
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(p, wh, session())
+            server.edit(server.newest_first()[50:52], "corrected")
+            server.log.clear()
+            second = harvest_portal(p, wh, session())
+            log = list(server.log)
+            since = since_query(wh, first.run_id)
+            stored = wh.con.execute(
+                "SELECT count(*), count(DISTINCT dataset_id) FROM dataset_rows WHERE run_id = ?",
+                [second.run_id],
+            ).fetchone()
+            result = snapshot(wh, second.run_id)
+        full = full_snapshot(server, tmp_path / "full.duckdb")
+        url = server.url
+    assert (second.status, second.mode, second.datasets) == ("ok", "full", 100)
+    if server_kw.get("honour_filter") is False:
+        # its "changes" are the whole catalogue: that listing is followed instead (its links
+        # keep the parameter, unencoded as ckanext-dcat writes them)
+        raw = since.replace("%3A", ":")
+        assert log == [
+            "/catalog.rdf",
+            f"/catalog.rdf?{since}",
+            *[f"/catalog.rdf?{raw}&page={n}" for n in (2, 3, 4)],
+        ]
+        assert second.warnings == (
+            "incremental harvest impossible (modified_since listing reports all 100 datasets: "
+            "filter ignored, or everything changed); harvested in full"
+        )
+        assert stored == (100, 100)  # page 1 came twice, its records were stored once
+    else:
+        assert log == ["/catalog.rdf", f"/catalog.rdf?{since}", *PAGES_2_TO_4]
+        assert second.warnings == (
+            f"incremental harvest impossible ({url}?{since}: HTTP 400 "
+            "(text/html; charset=utf-8): '<html><body>Bad Request</body></html>'); "
+            "harvested in full"
+        )
+        assert stored == (100, 100)
+    assert result == full
+
+
+def test_nothing_changed_costs_page_one_and_an_empty_listing(hro_datasets):
+    with CkanDcat(hro_datasets) as server:
+        all_ids = dataset_ids(harvest(portal(server.url))[0])
+        server.log.clear()
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        records, stats, _ = harvest(portal(server.url), since=since, known=tuple(all_ids))
+        log = list(server.log)
+    # ckanext-dcat answers an empty selection with a bare catalogue, no Hydra block at all
+    assert log == [
+        "/catalog.rdf",
+        "/catalog.rdf?" + urlencode({"modified_since": modified_since_param(since)}),
+    ]
+    assert (stats.mode, stats.current, stats.expected_count, stats.requests) == (
+        "incremental",
+        all_ids,
+        100,
+        2,
+    )
+    assert (len(records), stats.warnings) == (25, [])
+
+
+def test_changes_over_several_pages_keep_the_query_and_are_not_taken_for_repeats(hro_datasets):
+    """30 changes: the changed listing's page 1 repeats the catalogue's page 1 (newest first)
+    and must not stop its paging; the catalogue URL's own parameters go along."""
+    with CkanDcat(hro_datasets) as server:
+        url = server.url + "?profiles=euro_dcat_ap,dcatap_de"
+        all_ids = dataset_ids(harvest(portal(url))[0])
+        server.edit(server.newest_first()[40:70], "corrected")
+        server.log.clear()
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        records, stats, _ = harvest(portal(url), since=since, known=tuple(all_ids))
+        log = list(server.log)
+    value = modified_since_param(since)
+    assert log == [
+        "/catalog.rdf?profiles=euro_dcat_ap,dcatap_de",
+        "/catalog.rdf?"
+        + urlencode({"profiles": "euro_dcat_ap,dcatap_de", "modified_since": value}),
+        f"/catalog.rdf?profiles=euro_dcat_ap,dcatap_de&modified_since={value}&page=2",
+    ]
+    assert (stats.mode, stats.current, stats.requests, stats.warnings) == (
+        "incremental",
+        all_ids,
+        3,
+        [],
+    )
+    # page 1 (the 25 newest edits), then page 2 of the changes (the other 5)
+    assert len(records) == len({r["@id"] for r in records}) == 30
+    assert sum(1 for d, _ in parsed(records) if d["title"].endswith("(corrected)")) == 30
+
+
+def test_deletions_after_many_changes_read_every_page_once(hro_datasets):
+    """50 changes and 2 deletions: the catalogue's page 2 then holds only datasets the
+    changed listing brought; paging on must not take it for a server repeating itself."""
+    with CkanDcat(hro_datasets) as server:
+        all_ids = dataset_ids(harvest(portal(server.url))[0])
+        order = server.newest_first()
+        server.edit(order[10:60], "corrected")
+        server.delete(order[80:82])
+        server.log.clear()
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        records, stats, _ = harvest(portal(server.url), since=since, known=tuple(all_ids))
+        log = list(server.log)
+    value = modified_since_param(since)
+    assert log == [
+        "/catalog.rdf",
+        "/catalog.rdf?" + urlencode({"modified_since": value}),
+        f"/catalog.rdf?modified_since={value}&page=2",
+        *PAGES_2_TO_4,
+    ]
+    assert (stats.mode, stats.current, stats.expected_count) == ("full", None, 98)
+    assert stats.warnings == [
+        "incremental harvest impossible (catalogue reports 98 datasets, the previous "
+        "snapshot's 100 and 0 new make 100); harvested in full"
+    ]
+    gone = {str(hro_datasets[u].value(u, DCT.identifier)) for u in order[80:82]}
+    assert len(records) == len({r["@id"] for r in records}) == 98
+    assert dataset_ids(records) == sorted(set(all_ids) - gone)
+
+
+def test_a_catalogue_in_one_answer_or_an_organisation_is_harvested_in_full(corpus, hro_datasets):
+    since, known = datetime.now(UTC) - timedelta(hours=1), ("x",)
+    bremen = (corpus / "dcat" / "bremen" / "bremen-catalog-original-input.rdf").read_bytes()
+    berlin = (corpus / "dcat" / "berlin-ckanext-dcatde" / "catalog-endpoint.rdf").read_bytes()
+    routes = {"/bremen.rdf": file_reply(bremen, RDFXML), "/berlin.rdf": file_reply(berlin, RDFXML)}
+    with RouteServer(routes) as server:
+        # no Hydra at all (Bremen), Hydra with totalItems but no next page (Berlin's ckanext-dcat)
+        for path, count in (("/bremen.rdf", 153), ("/berlin.rdf", 6)):
+            records, stats, _ = harvest(portal(server.url + path), since=since, known=known)
+            assert (len(records), stats.mode, stats.current, stats.requests) == (
+                count,
+                "full",
+                None,
+                1,
+            )
+        assert server.log == ["/bremen.rdf", "/berlin.rdf"]
+    with CkanDcat(hro_datasets) as server:
+        # a shared catalogue's totalItems are not the organisation's: no count to judge by
+        p = portal(server.url, organization="openDataHRO")
+        records, stats, _ = harvest(p, since=since, known=known)
+        assert server.log == ["/catalog.rdf", *PAGES_2_TO_4]
+    assert (len(records), stats.mode, stats.current, stats.warnings) == (100, "full", None, [])
+
+
+def test_an_unreachable_portal_still_fails_the_incremental_harvest(hro_datasets):
+    since = datetime.now(UTC) - timedelta(hours=1)
+    with CkanDcat(hro_datasets, refuse_filter=503) as server:
+        url = server.url
+        with pytest.raises(PortalUnavailable) as err:
+            harvest(portal(url), since=since, known=("x",))
+        assert len(server.log) == 2
+    query = urlencode({"modified_since": modified_since_param(since)})
+    assert str(err.value) == f"{url}?{query}: HTTP 503 (1 attempts)"
+    with pytest.raises(PortalUnavailable, match=r"catalog.rdf: cannot connect \("):
+        harvest(portal(url), since=since, known=("x",))

@@ -4,9 +4,11 @@ shape (no recorded v2.1 JSON exists), cross-checked with Potsdam's real DCAT exp
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import duckdb
 import pytest
 from rdflib import Graph
 from rdflib import namespace as rns
@@ -18,27 +20,45 @@ from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import make_session
 from flows.config import Portal
-from flows.harvest import harvest_portal
+from flows.harvest import OVERLAP, harvest_portal
 from flows.localportal import Reply
 from warehouse.store import Warehouse
 
 API = "/api/explore/v2.1/catalog/datasets"
+EXPORT_IDS = "/api/explore/v2.1/catalog/exports/json"
 EXPORT_PATH = re.compile(r"^/api/explore/v2\.1/catalog/datasets/([^/]+)/exports$")
+DATASET_PATH = re.compile(r"^/api/explore/v2\.1/catalog/datasets/([^/]+)$")
+MODIFIED_SINCE = re.compile(r"^modified\s*>=\s*date'([^']+)'$", re.I)
 GEO = ["csv", "fgb", "geojson", "gpx", "json", "jsonl", "jsonld", "kml", "n3", "ov2",
        "parquet", "rdfxml", "shp", "turtle", "xlsx"]  # fmt: skip
 PLAIN = ["csv", "json", "jsonl", "jsonld", "n3", "parquet", "rdfxml", "turtle", "xlsx"]
 
 
-class Explore:
-    """The catalog/datasets and dataset exports endpoints of an Explore API v2.1 portal."""
+def _when(text: str) -> datetime:
+    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
-    def __init__(self, datasets: list[dict], exports=None, fail=None):
+
+class Explore:
+    """The catalog/datasets, catalog/exports/json, dataset and dataset exports endpoints of an
+    Explore API v2.1 portal. `where` understands `modified >= date'...'` only and answers
+    anything else (everything, with where_ok=False) with the API's 400 ODSQLError."""
+
+    def __init__(self, datasets: list[dict], exports=None, fail=None, where_ok: bool = True):
         self.datasets = datasets
         self.exports = exports or (lambda ds: GEO if "geo" in ds.get("features", []) else PLAIN)
         self.fail = fail  # (path, params) -> Reply | None
+        self.where_ok = where_ok
         self.base = ""
 
     def dispatch(self, path: str, params: dict) -> Reply:
+        if self.fail and (reply := self.fail(path, params)):
+            return reply
+        if m := DATASET_PATH.match(path):
+            ds = next((d for d in self.datasets if d["dataset_id"] == unquote(m.group(1))), None)
+            if ds is None:
+                return Reply(404, {"error_code": "DatasetNotFound", "message": "Unknown dataset"})
+            return Reply(200, ds)
         m = EXPORT_PATH.match(path)
         if not m:
             return Reply(404, "<html><body>Not Found</body></html>")
@@ -51,21 +71,55 @@ class Explore:
         ]
         return Reply(200, {"links": links})
 
+    def rows(self, params: dict) -> list[dict] | Reply:
+        """The datasets `refine` and `where` select, by dataset_id; a 400 Reply if refused."""
+        rows = sorted(self.datasets, key=lambda d: d["dataset_id"])
+        if "refine" in params:
+            publisher = params["refine"].split(":", 1)[1].strip('"')
+            rows = [d for d in rows if d["metas"]["default"].get("publisher") == publisher]
+        if "where" in params:
+            m = MODIFIED_SINCE.match(params["where"].strip()) if self.where_ok else None
+            if m is None:
+                return Reply(400, {
+                    "error_code": "ODSQLError",
+                    "message": f"ODSQL query is malformed: {params['where']} "
+                    "Clause(s) containing the error(s): where.",
+                })  # fmt: skip
+            since = _when(m.group(1))
+            rows = [
+                d for d in rows
+                if d["metas"]["default"].get("modified")
+                and _when(d["metas"]["default"]["modified"]) >= since
+            ]  # fmt: skip
+        return rows
+
     def catalog(self, path: str, params: dict) -> Reply:
         if self.fail and (reply := self.fail(path, params)):
             return reply
         limit, offset = int(params.get("limit", 10)), int(params.get("offset", 0))
         if limit > 100 or offset + limit >= 10000:
             return Reply(400, {"error_code": "InvalidRESTParameterError", "message": "limit"})
-        rows = sorted(self.datasets, key=lambda d: d["dataset_id"])
-        if "refine" in params:
-            publisher = params["refine"].split(":", 1)[1].strip('"')
-            rows = [d for d in rows if d["metas"]["default"].get("publisher") == publisher]
+        rows = self.rows(params)
+        if isinstance(rows, Reply):
+            return rows
         return Reply(200, {"total_count": len(rows), "results": rows[offset : offset + limit]})
+
+    def export(self, path: str, params: dict) -> Reply:
+        """catalog/exports/json: every dataset at once, no limit."""
+        if self.fail and (reply := self.fail(path, params)):
+            return reply
+        rows = self.rows(params)
+        if isinstance(rows, Reply):
+            return rows
+        if params.get("select") == "dataset_id":
+            rows = [{"dataset_id": d["dataset_id"]} for d in rows]
+        return Reply(200, rows)
 
 
 def serve(explore: Explore) -> RouteServer:
-    server = RouteServer({API: explore.catalog}, fallback=explore.dispatch)
+    server = RouteServer(
+        {API: explore.catalog, EXPORT_IDS: explore.export}, fallback=explore.dispatch
+    )
     server.start()
     explore.base = server.url
     return server
@@ -348,7 +402,7 @@ def test_failure_mid_way_keeps_the_previous_snapshot(warehouse_path, monkeypatch
 
     explore = Explore([dataset(i) for i in range(150)], fail=fail)
     with serve(explore) as server, Warehouse(warehouse_path) as wh:
-        p = portal(server.url)
+        p = portal(server.url, full_every=1)  # both harvests page through everything
         first = harvest_portal(p, wh, make_session(per_host_rate=0))
         broken["on"] = True
         second = harvest_portal(p, wh, make_session(per_host_rate=0))
@@ -364,6 +418,250 @@ def test_failure_mid_way_keeps_the_previous_snapshot(warehouse_path, monkeypatch
         ).fetchall() == [(first.run_id, 150, "explore-v2.1")]
     with pytest.raises(PortalUnavailable):
         harvest(portal(url))  # the server is gone
+
+
+# ---------------------------------------------------------------- incremental harvests
+
+
+def _snapshot(path, run_id: str) -> tuple[list, list]:
+    """A run's snapshot, every column but run_id (as tests/test_incremental.py compares them)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        ds = con.execute(
+            "SELECT * EXCLUDE (run_id) FROM datasets WHERE run_id = ? ORDER BY dataset_id",
+            [run_id],
+        ).fetchall()
+        di = con.execute(
+            "SELECT * EXCLUDE (run_id) FROM distributions WHERE run_id = ? "
+            "ORDER BY dataset_id, position, distribution_id",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return ds, di
+
+
+def _kinds(log: list[str]) -> dict[str, int]:
+    """Requests by endpoint: catalog pages, the id export, export-format lookups, datasets."""
+    out: dict[str, int] = {}
+    for raw in log:
+        path = raw.split("?", 1)[0]
+        kind = (
+            "catalog" if path == API
+            else "id export" if path == EXPORT_IDS
+            else "formats" if EXPORT_PATH.match(path)
+            else "dataset" if DATASET_PATH.match(path)
+            else path
+        )  # fmt: skip
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+def _where(log: list[str]) -> list[str]:
+    return [parse_qs(urlsplit(p).query)["where"][0] for p in log if "where=" in p]
+
+
+def test_changed_since_where():
+    since = datetime(2026, 11, 20, 11, 0, 30, 999999, tzinfo=timezone(timedelta(hours=1)))
+    assert ods.changed_since_where(since) == "modified >= date'2026-11-20T10:00:30Z'"
+    assert ods.changed_since_where(datetime(2026, 1, 1, tzinfo=UTC)) == (
+        "modified >= date'2026-01-01T00:00:00Z'"
+    )
+
+
+def test_incremental_equals_full_and_costs_what_changed(tmp_path):
+    explore = Explore([dataset(i, geo=i % 3 == 0) for i in range(450)])
+    with serve(explore) as server:
+        p = portal(server.url)
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(p, wh, make_session(per_host_rate=0))
+            full_cost = _kinds(server.log)
+            started = wh.con.execute(
+                "SELECT started_at FROM harvest_runs WHERE run_id = ?", [first.run_id]
+            ).fetchone()[0]
+
+            now = datetime.now(UTC).isoformat()
+            for ds in explore.datasets[100:110]:
+                ds["metas"]["default"].update(
+                    title=ds["metas"]["default"]["title"] + " (korrigiert)", modified=now
+                )
+            new = dataset(999)
+            new["metas"]["default"]["modified"] = now
+            explore.datasets = [
+                d for d in explore.datasets if d["dataset_id"] not in ("ds-0000", "ds-0300")
+            ] + [new]
+            server.log.clear()
+
+            second = harvest_portal(p, wh, make_session(per_host_rate=0))
+            log = list(server.log)
+            runs = wh.con.execute(
+                "SELECT mode, changed_count, carried_count, dataset_count, expected_count, "
+                "request_count FROM harvest_runs ORDER BY started_at"
+            ).fetchall()
+            stored = dict(
+                wh.con.execute("SELECT run_id, count(*) FROM dataset_rows GROUP BY ALL").fetchall()
+            )
+        server.log.clear()
+        with Warehouse(tmp_path / "full.duckdb") as wh:
+            full = harvest_portal(p, wh, make_session(per_host_rate=0))
+        full_again = _kinds(server.log)
+
+    assert (first.status, first.mode, first.datasets) == ("ok", "full", 450)
+    assert full_cost == {"catalog": 5, "formats": 2}
+    # the 10 edited datasets and the new one; 2 deleted, 438 carried forward unchanged
+    assert (second.status, second.mode, second.changed, second.datasets, second.warnings) == (
+        "ok", "incremental", 11, 449, None,
+    )  # fmt: skip
+    assert runs == [
+        ("full", None, None, 450, 450, 7),
+        ("incremental", 11, 438, 449, 449, 4),
+    ]
+    assert stored == {first.run_id: 450, second.run_id: 11}
+    # one filtered catalog page and one id export, instead of 5 pages; the format
+    # lookups (one geo, one plain dataset) as in any harvest
+    assert _kinds(log) == {"catalog": 1, "id export": 1, "formats": 2}
+    assert _where(log) == [ods.changed_since_where(started - OVERLAP)]
+    assert f"{API}?order_by=dataset_id&where=modified+%3E%3D+date%27" in log[0]
+    assert log[0].endswith("Z%27&limit=100&offset=0")
+    assert f"{EXPORT_IDS}?select=dataset_id" in log
+
+    assert (full.datasets, full_again) == (449, {"catalog": 5, "formats": 2})
+    mine = _snapshot(tmp_path / "a.duckdb", second.run_id)
+    assert mine == _snapshot(tmp_path / "full.duckdb", full.run_id)
+    ids = [row[1] for row in mine[0]]
+    assert len(ids) == 449 and "ds-0000" not in ids and "ds-0300" not in ids and "ds-0999" in ids
+    assert sum(1 for row in mine[0] if str(row[3]).endswith("(korrigiert)")) == 10
+    # 9 export formats each, 6 more for the 148 geo datasets left (ds-0000, ds-0300 are gone)
+    assert len(mine[1]) == 449 * 9 + 148 * 6
+
+
+def test_a_portal_refusing_the_where_filter_is_harvested_in_full(tmp_path):
+    explore = Explore([dataset(i, geo=i % 3 == 0) for i in range(250)], where_ok=False)
+    with serve(explore) as server:
+        p = portal(server.url)
+        with Warehouse(tmp_path / "a.duckdb") as wh:
+            first = harvest_portal(p, wh, make_session(per_host_rate=0))
+            explore.datasets[5]["metas"]["default"]["title"] = "Neu"
+            del explore.datasets[7]
+            server.log.clear()
+            second = harvest_portal(p, wh, make_session(per_host_rate=0))
+            log = list(server.log)
+            modes = wh.con.execute(
+                "SELECT mode, dataset_count, expected_count FROM harvest_runs ORDER BY started_at"
+            ).fetchall()
+        with Warehouse(tmp_path / "full.duckdb") as wh:
+            full = harvest_portal(p, wh, make_session(per_host_rate=0))
+        url = server.url
+    assert (first.mode, second.status, second.mode, second.datasets) == ("full", "ok", "full", 249)
+    assert modes == [("full", 250, 250), ("full", 249, 249)]
+    assert second.warnings == (
+        f"incremental harvest impossible (the modified filter is unusable: {url}{log[0]}: "
+        'HTTP 400 (application/json; charset=utf-8): \'{"error_code": "ODSQLError", '
+        '"message": "ODSQL query is malf\'); harvested in full'
+    )
+    # the refused filter, then every page as in a full harvest
+    assert _kinds(log) == {"catalog": 4, "formats": 2}
+    assert "where=" in log[0] and not any("where=" in x for x in log[1:])
+    assert _snapshot(tmp_path / "a.duckdb", second.run_id) == _snapshot(
+        tmp_path / "full.duckdb", full.run_id
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(404, "<html><body>Not Found</body></html>"), "HTTP 404 (text/html"),
+        (Reply(200, {"total_count": 3, "results": []}), "not a list of dataset ids"),
+        (Reply(200, [{"datasetid": "ds-0001"}]), "not a list of dataset ids"),
+    ],
+)
+def test_an_unusable_id_export_means_a_full_harvest(reply, reason):
+    datasets = [dataset(i) for i in range(30)]
+    for ds in datasets[10:13]:
+        ds["metas"]["default"]["modified"] = "2026-06-01T00:00:00+00:00"
+    explore = Explore(datasets, fail=lambda path, params: reply if path == EXPORT_IDS else None)
+    with serve(explore) as server:
+        records, stats, pages = harvest(
+            portal(server.url, page_size=10), since=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        log = list(server.log)
+        url = server.url
+    ids = [r["dataset_id"] for r in records]
+    # the 3 changed ones first, then the rest of the full harvest, each once
+    assert ids[:3] == ["ds-0010", "ds-0011", "ds-0012"]
+    assert sorted(ids) == [f"ds-{i:04d}" for i in range(30)]
+    assert (stats.mode, stats.current, stats.expected_count) == ("full", None, 30)
+    assert len(stats.warnings) == 1
+    warning = stats.warnings[0]
+    assert warning.startswith(
+        f"incremental harvest impossible (the dataset id export is unusable: "
+        f"{url}{EXPORT_IDS}?select=dataset_id: {reason}"
+    )
+    assert warning.endswith("); harvested in full")
+    assert _kinds(log) == {"catalog": 4, "id export": 1, "formats": 1}
+    assert stats.requests == len(pages) == 6
+
+
+def test_an_unreachable_id_export_still_fails(monkeypatch):
+    monkeypatch.setattr("flows.adapters.pages.BACKOFF", 0.01)
+    bad = Reply(502, "<html><body>Bad Gateway</body></html>")
+    explore = Explore([dataset(1)], fail=lambda path, params: bad if path == EXPORT_IDS else None)
+    with serve(explore) as server:
+        with pytest.raises(PortalUnavailable) as err:
+            harvest(portal(server.url), since=datetime(2026, 1, 1, tzinfo=UTC), retries=2)
+        url = server.url
+    assert str(err.value) == f"{url}{EXPORT_IDS}?select=dataset_id: HTTP 502 (3 attempts)"
+
+
+def test_incremental_on_a_shared_portal_and_datasets_added_with_an_old_modified():
+    lunen = "Stadt Lünen"
+    datasets = [
+        dataset(i, publisher=lunen if i % 2 == 0 else "Stadt Dortmund") for i in range(1, 9)
+    ]
+    for ds in datasets[1], datasets[2]:  # ds-0002 (Lünen) and ds-0003 (Dortmund) changed
+        ds["metas"]["default"]["modified"] = "2026-06-01T00:00:00+00:00"
+    explore = Explore(datasets)
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    with serve(explore) as server:
+        p = portal(server.url, organization=lunen)
+        # ds-0004 is new to us: added with a modified older than `since`
+        records, stats, _ = harvest(p, since=since, known=["ds-0002", "ds-0006", "ds-0008"])
+        log = list(server.log)
+        server.log.clear()
+        without_known, _, _ = harvest(p, since=since)
+    refine = "refine=publisher%3A%22Stadt+L%C3%BCnen%22"
+    assert log == [
+        f"{API}?order_by=dataset_id&{refine}"
+        "&where=modified+%3E%3D+date%272026-01-01T00%3A00%3A00Z%27&limit=100&offset=0",
+        f"{API}/ds-0002/exports",
+        f"{EXPORT_IDS}?select=dataset_id&{refine}",
+        f"{API}/ds-0004",
+    ]
+    assert [r["dataset_id"] for r in records] == ["ds-0002", "ds-0004"]
+    assert records[1]["_odwatch_exports"] == PLAIN
+    assert (stats.mode, stats.current, stats.expected_count, stats.warnings) == (
+        "incremental", ["ds-0002", "ds-0004", "ds-0006", "ds-0008"], 4, [],
+    )  # fmt: skip
+    # without the previous snapshot's ids such a dataset waits for the next full harvest
+    assert [r["dataset_id"] for r in without_known] == ["ds-0002"]
+
+
+def test_more_changes_than_the_window_means_a_full_harvest(monkeypatch):
+    monkeypatch.setattr(ods, "MAX_WINDOW", 150)
+    datasets = [dataset(i) for i in range(200)]
+    for ds in datasets:
+        ds["metas"]["default"]["modified"] = "2026-06-01T00:00:00+00:00"
+    with serve(Explore(datasets)) as server:
+        records, stats, _ = harvest(portal(server.url), since=datetime(2026, 1, 1, tzinfo=UTC))
+        url = server.url
+        first = server.log[0]
+    assert len(records) == 149
+    assert stats.mode == "full"
+    assert stats.warnings == [
+        f"incremental harvest impossible ({url}{first}: 200 datasets changed, more than the "
+        "149 the Explore API pages); harvested in full",
+        "the Explore API pages only the first 149 datasets; 51 not harvested",
+    ]
 
 
 # ---------------------------------------------------------------- Potsdam's real DCAT export

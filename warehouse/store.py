@@ -53,6 +53,9 @@ class PreviousSnapshot:
     organization: str | None
     max_modified: str | None  # the largest CKAN metadata_modified in it (raw string)
     incremental_since_full: int  # ok incremental runs since the last full one
+    # the snapshot's dataset ids, for platforms whose change filter cannot show deletions
+    # (DCAT): loaded only when asked for
+    dataset_ids: tuple[str, ...] | None = None
 
 
 def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -360,11 +363,11 @@ class Warehouse:
             )
         return n_ds, n_di
 
-    def previous_snapshot(self, portal_id: str) -> PreviousSnapshot | None:
+    def previous_snapshot(self, portal_id: str, with_ids: bool = False) -> PreviousSnapshot | None:
         """The portal's latest complete snapshot and how many incremental runs followed
-        its last full one; None if it has none yet."""
+        its last full one (and, `with_ids`, its dataset ids); None if it has none yet."""
         with self.lock:
-            return previous_snapshot(self.con, portal_id)
+            return previous_snapshot(self.con, portal_id, with_ids)
 
     def import_runs(self, staging: str | Path) -> None:
         """Bring the runs fetched into a staging warehouse file over, in one transaction:
@@ -480,9 +483,11 @@ class Warehouse:
 # ---------------------------------------------------------------- reading
 
 
-def previous_snapshot(con: duckdb.DuckDBPyConnection, portal_id: str) -> PreviousSnapshot | None:
+def previous_snapshot(
+    con: duckdb.DuckDBPyConnection, portal_id: str, with_ids: bool = False
+) -> PreviousSnapshot | None:
     """The portal's latest complete snapshot and how many incremental runs followed its last
-    full one; None if it has none yet."""
+    full one (and, `with_ids`, its dataset ids); None if it has none yet."""
     row = con.execute(
         "SELECT run_id, started_at, api_url, organization, max_modified FROM latest_runs "
         "WHERE portal_id = ?",
@@ -502,7 +507,18 @@ def previous_snapshot(con: duckdb.DuckDBPyConnection, portal_id: str) -> Previou
         "AND coalesce(mode, 'full') = 'full'), '-infinity'::TIMESTAMPTZ)",
         [portal_id, portal_id],
     ).fetchone()[0]
-    return PreviousSnapshot(run_id, started_at, api_url, organization, max_modified, since_full)
+    ids = None
+    if with_ids:
+        ids = tuple(
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT dataset_id FROM snapshot_members WHERE run_id = ? ORDER BY 1",
+                [run_id],
+            ).fetchall()
+        )
+    return PreviousSnapshot(
+        run_id, started_at, api_url, organization, max_modified, since_full, ids
+    )
 
 
 def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -10,6 +10,15 @@ without and once for one with the `geo` feature, and adds the answer to each rec
 `_odwatch_exports` (the documented lists are used, with a warning, if that endpoint fails).
 `organization:` on a shared portal refines on the `publisher` facet.
 
+Incremental harvests (`since=`): the same paging, filtered with the ODSQL condition
+`where=modified >= date'<since, ISO 8601 UTC>'`, fetches only the datasets changed since
+then; one `/catalog/exports/json?select=dataset_id` (no 10000 cap) lists every dataset id the
+portal has now, for `stats.current`, so the caller carries the unchanged ones forward and
+drops the deleted ones. With `known=` (the previous snapshot's ids) a dataset listed now but
+neither known nor changed (added with an older `modified`) is fetched by id as well. Where
+the filter is refused or the id export is unusable, the same call harvests in full and says
+so in a warning.
+
 Parse half: `parse_ods_dataset()` maps one dataset object to the common records, pure:
 metadata from `metas.default` (title, description, keyword, theme, license, license_url,
 modified, publisher, references, territory) and `metas.dcat` (issued/created, contact_name,
@@ -20,7 +29,8 @@ dataset with records, plus one per attachment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +38,7 @@ import orjson
 import requests
 
 from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.errors import PortalIncompatible
+from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
 from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, looks_like_html, snippet
 from flows.config import Portal
 
@@ -78,6 +88,15 @@ def is_geo(dataset: dict) -> bool:
     return isinstance(features, list) and "geo" in features
 
 
+class _Incomplete(Exception):
+    """The change filter or the id list is unusable: harvest in full."""
+
+
+def changed_since_where(since: datetime) -> str:
+    """The ODSQL `where` condition for datasets whose `modified` is at or after `since`."""
+    return f"modified >= date'{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
+
+
 def fetch_opendatasoft(
     portal: Portal,
     session: requests.Session,
@@ -85,58 +104,37 @@ def fetch_opendatasoft(
     stats_out: list[HarvestStats] | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retries: int = 2,
+    since: datetime | None = None,
+    known: Iterable[str] | None = None,
 ) -> Iterator[list[dict]]:
-    """Yield batches of dataset objects (with `_odwatch_exports`); `stats_out` gets the stats."""
+    """Yield batches of dataset objects (with `_odwatch_exports`); `stats_out` gets the stats.
+
+    With `since`, only the datasets whose `modified` is at or after it are fetched, and
+    `stats.current` gets every dataset id the portal lists now (`stats.mode` "incremental").
+    With `known` (the previous snapshot's ids) too, listed ids neither known nor changed are
+    fetched one by one; without it, a dataset added with a `modified` before `since` is
+    missed until the next full harvest. If the filter or the id list is unusable, everything
+    is harvested in the same call (`stats.mode` "full", with a warning); an unreachable
+    portal still raises PortalUnavailable.
+
+    Limitation: `modified` is the dataset's own modified date, which a portal may leave alone
+    on some edits (`modified_updates_on_metadata_change` / `_on_data_change` off, or set by
+    hand); such an edit is caught by the periodic full harvest (`full_every`).
+    """
     stats = HarvestStats(method="explore-v2.1")
     if stats_out is not None:
         stats_out.append(stats)
-    base = f"{portal.url}{API}/catalog/datasets"
-    limit = max(1, min(portal.page_size, MAX_LIMIT))
-    params: dict[str, Any] = {"order_by": "dataset_id"}
-    if portal.organization:
-        params["refine"] = f'publisher:"{portal.organization}"'
+    refine = {"refine": f'publisher:"{portal.organization}"'} if portal.organization else {}
     exports: dict[bool, list[str]] = {}
     seen: set[str] = set()
-    offset = 0
-    total: int | None = None
-    capped = False
-    while True:
-        size = min(limit, MAX_WINDOW - 1 - offset)
-        if size <= 0:
-            capped = True
-            stats.warnings.append(
-                f"the Explore API pages only the first {MAX_WINDOW - 1} datasets; "
-                f"{(total or 0) - offset} not harvested"
-            )
-            break
-        page = get_page(
-            session,
-            base,
-            on_page,
-            stats,
-            params={**params, "limit": size, "offset": offset},
-            timeout=timeout,
-            retries=retries,
-        )
-        doc = _json(page, "catalog/datasets")
-        if not (
-            isinstance(doc, dict)
-            and isinstance(doc.get("total_count"), int)
-            and isinstance(doc.get("results"), list)
-        ):
-            keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else type(doc).__name__
-            raise PortalIncompatible(
-                f"{page.response.url}: not an Explore API v2.1 datasets answer "
-                f"(no total_count/results; keys: {keys})"
-            )
-        total = doc["total_count"]
-        stats.expected_count = total
-        results = doc["results"]
+
+    def fresh(url: str, results: list) -> list[dict]:
+        """The datasets not yielded before, each with its export formats."""
         batch = []
         for ds in results:
             if not isinstance(ds, dict) or not isinstance(ds.get("dataset_id"), str):
                 raise PortalIncompatible(
-                    f"{page.response.url}: a dataset without dataset_id: {snippet(repr(ds))}"
+                    f"{url}: a dataset without dataset_id: {snippet(repr(ds))}"
                 )
             if ds["dataset_id"] in seen:
                 continue
@@ -147,13 +145,140 @@ def fetch_opendatasoft(
                     session, portal, ds["dataset_id"], geo, on_page, stats, timeout, retries
                 )
             batch.append({**ds, EXPORTS_KEY: exports.get(geo, []) if ds.get("has_records") else []})
-        if batch:
-            yield batch
-        offset += len(results)
-        if not results or offset >= total:
-            break
-    if total is not None and len(seen) < total and not capped:
-        stats.warnings.append(f"portal reports {total} datasets, harvested {len(seen)}")
+        return batch
+
+    def pages(where: str | None = None) -> Iterator[list[dict]]:
+        """Page through catalog/datasets (only the datasets matching `where`, if given)."""
+        base = f"{portal.url}{API}/catalog/datasets"
+        limit = max(1, min(portal.page_size, MAX_LIMIT))
+        params: dict[str, Any] = {"order_by": "dataset_id", **refine}
+        if where is not None:
+            params["where"] = where
+        found: set[str] = set()
+        offset = 0
+        total: int | None = None
+        capped = False
+        while True:
+            size = min(limit, MAX_WINDOW - 1 - offset)
+            if size <= 0:
+                capped = True
+                stats.warnings.append(
+                    f"the Explore API pages only the first {MAX_WINDOW - 1} datasets; "
+                    f"{(total or 0) - offset} not harvested"
+                )
+                break
+            page = get_page(
+                session,
+                base,
+                on_page,
+                stats,
+                params={**params, "limit": size, "offset": offset},
+                timeout=timeout,
+                retries=retries,
+            )
+            doc = _json(page, "catalog/datasets")
+            if not (
+                isinstance(doc, dict)
+                and isinstance(doc.get("total_count"), int)
+                and isinstance(doc.get("results"), list)
+            ):
+                keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else type(doc).__name__
+                raise PortalIncompatible(
+                    f"{page.response.url}: not an Explore API v2.1 datasets answer "
+                    f"(no total_count/results; keys: {keys})"
+                )
+            total = doc["total_count"]
+            if where is not None and total > MAX_WINDOW - 1:
+                raise _Incomplete(
+                    f"{page.response.url}: {total} datasets changed, more than the "
+                    f"{MAX_WINDOW - 1} the Explore API pages"
+                )
+            stats.expected_count = total
+            results = doc["results"]
+            batch = fresh(page.response.url, results)
+            found.update(ds["dataset_id"] for ds in results)
+            if batch:
+                yield batch
+            offset += len(results)
+            if not results or offset >= total:
+                break
+        if total is not None and len(found) < total and not capped:
+            what = "datasets" if where is None else "changed datasets"
+            stats.warnings.append(f"portal reports {total} {what}, harvested {len(found)}")
+
+    def by_id(ids: list[str]) -> Iterator[list[dict]]:
+        """Fetch these datasets one by one from catalog/datasets/{id}."""
+        if len(ids) > MAX_LIMIT:
+            raise _Incomplete(
+                f"{len(ids)} datasets listed that are neither known nor changed, too many "
+                "to fetch one by one"
+            )
+        for dataset_id in ids:
+            url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
+            page = get_page(session, url, on_page, stats, timeout=timeout, retries=retries)
+            doc = _json(page, "catalog/datasets/{id}")
+            if not (isinstance(doc, dict) and doc.get("dataset_id") == dataset_id):
+                raise PortalIncompatible(
+                    f"{page.response.url}: not the dataset {dataset_id}: {snippet(repr(doc))}"
+                )
+            batch = fresh(page.response.url, [doc])
+            if batch:
+                yield batch
+
+    if since is not None:
+        stats.mode = "incremental"
+        try:
+            try:
+                yield from pages(changed_since_where(since))
+            except PortalUnavailable:
+                raise
+            except PortalError as exc:
+                raise _Incomplete(f"the modified filter is unusable: {exc}") from None
+            try:
+                current = _current_ids(session, portal, refine, on_page, stats, timeout, retries)
+            except PortalUnavailable:
+                raise
+            except PortalError as exc:
+                raise _Incomplete(f"the dataset id export is unusable: {exc}") from None
+            if known is not None:
+                old = set(known)
+                try:
+                    yield from by_id([i for i in current if i not in seen and i not in old])
+                except PortalUnavailable:
+                    raise
+                except PortalError as exc:
+                    raise _Incomplete(f"a new dataset could not be fetched: {exc}") from None
+            stats.current = current
+            stats.expected_count = len(current)
+            return
+        except _Incomplete as exc:
+            stats.warnings.append(f"incremental harvest impossible ({exc}); harvested in full")
+            stats.mode = "full"
+    yield from pages()
+
+
+def _current_ids(
+    session, portal: Portal, refine: dict, on_page, stats, timeout, retries
+) -> list[str]:
+    """Every dataset id the portal lists now, from one catalog export (no 10000 cap)."""
+    url = f"{portal.url}{API}/catalog/exports/json"
+    page = get_page(
+        session,
+        url,
+        on_page,
+        stats,
+        params={"select": "dataset_id", **refine},
+        timeout=timeout,
+        retries=retries,
+    )
+    doc = _json(page, "catalog/exports/json")
+    if not isinstance(doc, list) or not all(
+        isinstance(row, dict) and isinstance(row.get("dataset_id"), str) for row in doc
+    ):
+        raise PortalIncompatible(
+            f"{page.response.url}: not a list of dataset ids: {snippet(page.response.body)}"
+        )
+    return list(dict.fromkeys(row["dataset_id"] for row in doc))
 
 
 def _export_formats(
