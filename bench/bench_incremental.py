@@ -2,7 +2,8 @@
 
 One catalogue server (bench/catalogue_server.py --spread-modified, its own process), one
 warehouse. Child 1 harvests in full; child 2 harvests again incrementally (package_search
-with fq=metadata_modified:[T TO *] + package_list, the rest carried forward in DuckDB);
+with fq=metadata_modified:[T TO *] + package_list, the rest carried forward as
+snapshot_members rows pointing at child 1's stored rows);
 child 3 harvests in full again (full_every=1), for the time an operator would otherwise pay.
 Wall time and peak RSS (os.wait4) per child; requests and datasets from the harvest itself.
 
@@ -71,9 +72,9 @@ def main() -> None:
         url = f"http://127.0.0.1:{int(server.stdout.readline().split()[1])}"
         print(
             "| harvest | mode | datasets | distributions | requests | fetched | "
-            "harvest s | wall s | peak RSS MB |"
+            "harvest s | wall s | peak RSS MB | warehouse MB after |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         rows = {}
         with tempfile.TemporaryDirectory() as tmp:
             wh = str(Path(tmp) / "w.duckdb")
@@ -83,7 +84,8 @@ def main() -> None:
                 rows[label] = float(secs), int(req)
                 print(
                     f"| {label} | {mode} | {int(ds):,} | {int(di):,} | {int(req):,} | "
-                    f"{int(fetched):,} | {float(secs):.1f} | {wall:.1f} | {rss:.0f} |",
+                    f"{int(fetched):,} | {float(secs):.1f} | {wall:.1f} | {rss:.0f} | "
+                    f"{os.path.getsize(wh) / 2**20:,.0f} |",
                     flush=True,
                 )
         inc, full = rows["2nd, unchanged"], rows["3rd"]
