@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from routeserver import RouteServer, file_reply
+from snapshots import snapshot_rows
 
 from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.dcat import fetch_dcat, modified_since_param, parse_dcat_dataset
@@ -892,15 +893,7 @@ def dataset_ids(records: list[dict]) -> list[str]:
 
 def snapshot(wh: Warehouse, run_id: str) -> tuple[list, list]:
     """A run's snapshot as the views give it, all columns but run_id."""
-    ds = wh.con.execute(
-        "SELECT * EXCLUDE (run_id) FROM datasets WHERE run_id = ? ORDER BY dataset_id", [run_id]
-    ).fetchall()
-    di = wh.con.execute(
-        "SELECT * EXCLUDE (run_id) FROM distributions WHERE run_id = ? "
-        "ORDER BY dataset_id, position, distribution_id",
-        [run_id],
-    ).fetchall()
-    return ds, di
+    return snapshot_rows(wh.con, run_id)
 
 
 def since_query(wh: Warehouse, run_id: str) -> str:

@@ -6,8 +6,8 @@ import copy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
+from snapshots import snapshot_file as _snapshot
 
 from flows.config import Portal
 from flows.harvest import OVERLAP, harvest_portal, incremental_since
@@ -25,23 +25,6 @@ def _packages(br_packages: list[dict], n: int) -> list[dict]:
 
 def _portal(url: str, **kw) -> Portal:
     return Portal("inc", "Incremental", "Inc", "ckan", url, page_size=100, **kw)
-
-
-def _snapshot(path, run_id: str) -> tuple[list, list]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        ds = con.execute(
-            "SELECT * EXCLUDE (run_id) FROM datasets WHERE run_id = ? ORDER BY dataset_id",
-            [run_id],
-        ).fetchall()
-        di = con.execute(
-            "SELECT * EXCLUDE (run_id) FROM distributions WHERE run_id = ? "
-            "ORDER BY dataset_id, position, distribution_id",
-            [run_id],
-        ).fetchall()
-    finally:
-        con.close()
-    return ds, di
 
 
 def test_incremental_equals_full_and_costs_what_changed(br_packages, tmp_path):

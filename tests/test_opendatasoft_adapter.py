@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import duckdb
 import pytest
 from rdflib import Graph
 from rdflib import namespace as rns
 from routeserver import RouteServer, file_reply
+from snapshots import snapshot_file as _snapshot
 
 import flows.adapters.opendatasoft as ods
 from flows.adapters.ckan import HarvestStats, Response
@@ -421,24 +421,6 @@ def test_failure_mid_way_keeps_the_previous_snapshot(warehouse_path, monkeypatch
 
 
 # ---------------------------------------------------------------- incremental harvests
-
-
-def _snapshot(path, run_id: str) -> tuple[list, list]:
-    """A run's snapshot, every column but run_id (as tests/test_incremental.py compares them)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        ds = con.execute(
-            "SELECT * EXCLUDE (run_id) FROM datasets WHERE run_id = ? ORDER BY dataset_id",
-            [run_id],
-        ).fetchall()
-        di = con.execute(
-            "SELECT * EXCLUDE (run_id) FROM distributions WHERE run_id = ? "
-            "ORDER BY dataset_id, position, distribution_id",
-            [run_id],
-        ).fetchall()
-    finally:
-        con.close()
-    return ds, di
 
 
 def _kinds(log: list[str]) -> dict[str, int]:
