@@ -232,6 +232,8 @@ def main() -> None:
             ("set-based SQL", "nogx", "default"),
             ("set-based SQL + GX suites", "gx", "default"),
             ("set-based SQL, DuckDB memory_limit 2GB", "nogx", "2GB"),
+            # what `odwatch run` / `odwatch serve` assess with: the writer's 1GB default cap
+            ("set-based SQL + GX suites, memory_limit 1GB (odwatch's default)", "gx", "1GB"),
         ):
             res, _, rss = child(["assess", path, info["run_id"], gx, limit])
             runs[label] = res

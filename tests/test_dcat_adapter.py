@@ -288,6 +288,10 @@ def test_bremen_153_datasets_237_distributions(corpus):
     }  # fmt: skip
     assert Counter(d["publisher"] for d, _ in out) == {"Freie und Hansestadt Bremen": 153}
     assert sum(1 for d, _ in out if d["contact_email"]) == 153
+    # every dataset's dct:spatial is a Location naming the regional key (MQA counts it)
+    assert Counter(d["spatial"] for d, _ in out) == {
+        "http://dcat-ap.de/def/politicalGeocoding/regionalKey/040110000000": 153
+    }
     # one dataset as a whole: a relative e-mail IRI, an open-ended period, no dct:modified
     by_id = {d["dataset_id"]: (d, x) for d, x in out}
     ds, (dist,) = by_id["https://www.transparenz.bremen.de/de/datensatz/bremen2014_tp.c.54797.de"]
@@ -311,7 +315,8 @@ def test_bremen_153_datasets_237_distributions(corpus):
         "license_title_raw": None,
         "license_url_raw": None,
         "access_rights": None,
-        "spatial": None,
+        # dct:Location with only locn:adminUnitL2 (the political geocoding key of Bremen)
+        "spatial": "http://dcat-ap.de/def/politicalGeocoding/regionalKey/040110000000",
         "temporal_start": "2014-01-01",
         "temporal_end": "9999-01-01",
         "issued": "2012-07-04",
@@ -393,7 +398,9 @@ def test_berlin_six_datasets_one_page_with_hydra(corpus):
         "license_title_raw": None,
         "license_url_raw": None,
         "access_rights": "public",
-        "spatial": '{"type":"Polygon","coordinates":[[[10.3263,53.3949],[10.3263,53.9641],'
+        # two dct:spatial: a Location naming the political geocoding key, and a polygon
+        "spatial": "http://dcat-ap.de/def/politicalGeocoding/regionalKey/020000000000, "
+        '{"type":"Polygon","coordinates":[[[10.3263,53.3949],[10.3263,53.9641],'
         "[8.4205,53.9641],[8.4205,53.3949],[10.3263,53.3949]]]}",
         "temporal_start": "2016-01-01T00:00:00",
         "temporal_end": "2016-12-31T00:00:00",

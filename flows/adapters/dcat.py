@@ -463,7 +463,15 @@ def _spatial(record: dict) -> str | None:
                 found.append(geometry)
                 break
         else:
-            text = _ref(v)
+            # a dct:Location naming the place instead of drawing it: DCAT-AP.de's
+            # locn:adminUnitL2 (political geocoding key, Bremen's and ckanext-dcatde's form),
+            # or locn:geographicName / a label
+            text = (
+                _ref(v)
+                or _first_ref(v, "locn:adminUnitL2", "locn:adminUnitL1")
+                or _lit(v, "locn:geographicName")
+                or _label(v)
+            )
             if text:
                 found.append(text)
     if not found:
