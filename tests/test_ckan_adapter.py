@@ -252,6 +252,28 @@ def test_html_with_status_200_is_a_named_error(br_packages):
     )
 
 
+def test_what_a_portal_sends_cannot_steer_the_operators_terminal(br_packages, tmp_path):
+    """Escape sequences and bidi overrides in a portal's page reach the error message, the
+    warehouse and every terminal that prints them as visible escapes, not as controls."""
+    hostile = "<html><title>\x1b[2J\x1b]0;pwned\x07Stadt\u202eatad nepo</title></html>"
+
+    def fault(req, portal):
+        return Reply(200, hostile)
+
+    with (
+        LocalPortal(br_packages[:5], fault=fault) as server,
+        Warehouse(tmp_path / "w.duckdb") as wh,
+    ):
+        result = harvest_portal(portal_for(server), wh)
+        (stored,) = wh.con.execute("SELECT error FROM harvest_runs").fetchone()
+    assert result.status == "failed"
+    for text in (result.error, result.line(), stored):
+        assert not any(ord(c) < 32 or c == "\u202e" for c in text), repr(text)
+    assert stored.endswith(
+        "'<html><title>\\x1b[2J\\x1b]0;pwned\\x07Stadt\\u202eatad nepo</title></html>'"
+    )
+
+
 def test_another_api_is_a_named_error(br_packages):
     # a Socrata-style answer: JSON, but not a CKAN envelope
     def fault(req, portal):

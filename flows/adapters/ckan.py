@@ -30,7 +30,7 @@ from ckanapi.errors import (
     ServerIncompatibleError,
 )
 
-from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
+from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable, snippet
 from flows.config import Portal
 
 MAX_ROWS = 1000
@@ -99,10 +99,6 @@ def _looks_like_json(resp: Response) -> bool:
     return head in ("{", "[")
 
 
-def _snippet(text: str, n: int = 60) -> str:
-    return " ".join(text.split())[:n]
-
-
 class CkanClient:
     """Calls CKAN actions and turns every failure into a named, one-line error."""
 
@@ -138,11 +134,11 @@ class CkanClient:
         except NotFound:
             raise
         except (SearchError, SearchQueryError, SearchIndexError) as exc:
-            raise _SearchBroken(f"{where}: search error: {_snippet(str(exc))}") from exc
+            raise _SearchBroken(f"{where}: search error: {snippet(str(exc))}") from exc
         except (CKANAPIError, ServerIncompatibleError) as exc:
             resp = self.ck.last
             if resp is None:
-                raise PortalIncompatible(f"{where}: {_snippet(str(exc))}") from exc
+                raise PortalIncompatible(f"{where}: {snippet(str(exc))}") from exc
             if resp.status >= 500:
                 raise _ServerError(f"{where}: HTTP {resp.status}") from exc
             if resp.status == 429:
@@ -152,12 +148,12 @@ class CkanClient:
             if not _looks_like_json(resp):
                 raise PortalIncompatible(
                     f"{where}: expected CKAN JSON, got {resp.content_type or 'no content type'} "
-                    f"(HTTP {resp.status}): '{_snippet(resp.body)}'"
+                    f"(HTTP {resp.status}): '{snippet(resp.body)}'"
                 ) from exc
             if resp.status in (400, 404, 405):
-                raise _SearchBroken(f"{where}: HTTP {resp.status}: {_snippet(resp.body)}") from exc
+                raise _SearchBroken(f"{where}: HTTP {resp.status}: {snippet(resp.body)}") from exc
             raise PortalIncompatible(
-                f"{where}: not a CKAN action response (HTTP {resp.status}): '{_snippet(resp.body)}'"
+                f"{where}: not a CKAN action response (HTTP {resp.status}): '{snippet(resp.body)}'"
             ) from exc
 
 
@@ -174,7 +170,7 @@ def _reason(exc: BaseException) -> str:
     for marker in ("Failed to establish a new connection: ", "Caused by "):
         if marker in text:
             text = text.split(marker, 1)[1]
-    return _snippet(text.strip("()'\""), 120)
+    return snippet(text.strip("()'\""), 120)
 
 
 def harvest_ckan(
@@ -204,7 +200,7 @@ def harvest_ckan(
         for pkg in packages:
             if not isinstance(pkg, dict):
                 raise PortalIncompatible(
-                    f"{portal.url}: a package is not a JSON object: {_snippet(repr(pkg))}"
+                    f"{portal.url}: a package is not a JSON object: {snippet(repr(pkg))}"
                 )
             key = str(pkg.get("id") or pkg.get("name"))
             if key in seen_ids:

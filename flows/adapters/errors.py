@@ -1,8 +1,32 @@
-"""Named errors every adapter raises; str() is one line for harvest_runs.error."""
+"""Named errors every adapter raises; str() is one line for harvest_runs.error.
+
+What a portal sends ends up in these messages (a snippet of an HTML page, a URL from a
+Hydra link), and from there on terminals, in logs, the Prefect UI and alerts: str() is one
+line with control and bidirectional-override characters written as escapes, so a portal
+cannot colour, rewrite or reorder what an operator reads.
+"""
+
+import re
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line, control and bidi-override characters escaped (\\x1b, \\u202e)."""
+    text = " ".join(text.split())
+    return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def snippet(text: str, n: int = 60) -> str:
+    """The first `n` characters of what a portal sent, printable (see printable())."""
+    return printable(" ".join(text.split())[:n])
 
 
 class PortalError(Exception):
     """A portal could not be harvested; the message says where and why."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class PortalIncompatible(PortalError):

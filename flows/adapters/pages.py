@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
+from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable, snippet
 
 DEFAULT_TIMEOUT = (10.0, 120.0)
 BACKOFF = 0.5  # seconds before the first retry of a 5xx/timeout; doubles each time
@@ -41,10 +41,6 @@ class Page:
     @property
     def media_type(self) -> str:
         return (self.response.content_type or "").split(";")[0].strip().lower()
-
-
-def snippet(text: str, n: int = 60) -> str:
-    return " ".join(text.split())[:n]
 
 
 def decode(content: bytes, content_type: str | None) -> str:
