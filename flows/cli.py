@@ -20,7 +20,7 @@ from warehouse.store import DEFAULT_PATH, WarehouseError, connect, connect_waiti
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck", "flows.schedule"]
+COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck", "flows.schedule", "flows.status"]
 
 
 class UsageError(Exception):
