@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from checks.keys import KeyRecipe
 
 FORMATS_PATH = Path(__file__).parent / "data" / "formats.csv"
 FORMAT_ALIASES_PATH = Path(__file__).parent / "data" / "format_aliases.csv"
@@ -48,29 +49,29 @@ Source = Literal["format", "media_type", "url"]
 Vocabulary = Literal["", "eu", "iana", "unregistered", "invalid"]
 _VOCABULARIES: frozenset[str] = frozenset({"", "eu", "iana", "unregistered", "invalid"})
 
-# One ordered list of regex rewrites drives both the Python key and the SQL key, so the two
-# cannot drift apart. Each step is (pattern, replacement, replace_all). The patterns use only
-# syntax that Python's ``re`` and RE2 (DuckDB) read the same way.
+# The regex rewrites after NFC and lower-case (see checks.keys: one recipe drives both the
+# Python key and the SQL key).
 _MEDIA_TYPE_TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]*"
-_KEY_STEPS: tuple[tuple[str, str, bool], ...] = (
-    # collapse runs of whitespace (incl. no-break space) into one space, then trim the ends
-    (r"[\t\n\x0b\x0c\r \xa0]+", " ", True),
-    (r"^ | $", "", True),
-    # a URI written in angle brackets: "<http://...>"
-    (r"^<(.*)>$", r"\1", False),
-    # IANA and W3C media-type URIs -> the bare media type
-    (r"^https?://(www\.)?iana\.org/assignments/media-types/", "", False),
-    (r"^https?://(www\.)?w3\.org/ns/iana/media-types/([^#]*)(#.*)?$", r"\2", False),
-    # EU file-type URIs -> "eu:<code>"
-    (r"^https?://publications\.europa\.eu/resource/authority/file-type/", "eu:", False),
-    # media-type parameters: "text/csv; charset=utf-8" -> "text/csv"
-    (rf"^({_MEDIA_TYPE_TOKEN}/{_MEDIA_TYPE_TOKEN}) ?;.*$", r"\1", False),
-    # compounds: "ZIP + XML" -> "zip+xml"
-    (r" ?\+ ?", "+", True),
-    # dots and spaces at the ends: ".csv", "CSV.", "csv." -> "csv"
-    (r"^[ .]+|[ .]+$", "", True),
+_KEY = KeyRecipe(
+    steps=(
+        # collapse runs of whitespace (incl. no-break space) into one space, then trim the ends
+        (r"[\t\n\x0b\x0c\r \xa0]+", " ", True),
+        (r"^ | $", "", True),
+        # a URI written in angle brackets: "<http://...>"
+        (r"^<(.*)>$", r"\1", False),
+        # IANA and W3C media-type URIs -> the bare media type
+        (r"^https?://(www\.)?iana\.org/assignments/media-types/", "", False),
+        (r"^https?://(www\.)?w3\.org/ns/iana/media-types/([^#]*)(#.*)?$", r"\2", False),
+        # EU file-type URIs -> "eu:<code>"
+        (r"^https?://publications\.europa\.eu/resource/authority/file-type/", "eu:", False),
+        # media-type parameters: "text/csv; charset=utf-8" -> "text/csv"
+        (rf"^({_MEDIA_TYPE_TOKEN}/{_MEDIA_TYPE_TOKEN}) ?;.*$", r"\1", False),
+        # compounds: "ZIP + XML" -> "zip+xml"
+        (r" ?\+ ?", "+", True),
+        # dots and spaces at the ends: ".csv", "CSV.", "csv." -> "csv"
+        (r"^[ .]+|[ .]+$", "", True),
+    )
 )
-_COMPILED_STEPS = tuple((re.compile(p), r, g) for p, r, g in _KEY_STEPS)
 
 # RFC 6838 top-level types; a media type under any other top level cannot be registered.
 _TOP_LEVEL_TYPES = frozenset(
@@ -92,31 +93,12 @@ def format_key(raw: str | None) -> str:
     ``" ZIP + XML "`` -> ``zip+xml`` and ``"CSV."`` -> ``csv``. :data:`FORMAT_KEY_SQL` computes
     the same key in DuckDB.
     """
-    if raw is None:
-        return ""
-    key = unicodedata.normalize("NFC", raw).lower()
-    for pattern, replacement, replace_all in _COMPILED_STEPS:
-        key = pattern.sub(replacement, key, count=0 if replace_all else 1)
-    return key
-
-
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _build_key_sql() -> str:
-    expr = "lower(nfc_normalize(coalesce(CAST({col} AS VARCHAR), '')))"
-    for pattern, replacement, replace_all in _KEY_STEPS:
-        flags = ", 'g'" if replace_all else ""
-        expr = (
-            f"regexp_replace({expr}, {_sql_literal(pattern)}, {_sql_literal(replacement)}{flags})"
-        )
-    return expr
+    return _KEY.key(raw)
 
 
 #: DuckDB SQL expression computing :func:`format_key`; ``{col}`` is the column.
 #: Use ``FORMAT_KEY_SQL.format(col="format_raw")`` or :func:`format_key_sql`.
-FORMAT_KEY_SQL: str = _build_key_sql()
+FORMAT_KEY_SQL: str = _KEY.sql
 
 
 def format_key_sql(col: str) -> str:

@@ -24,39 +24,39 @@ to the CSV in SQL (``read_csv('checks/data/licenses.csv', all_varchar=true)``).
 from __future__ import annotations
 
 import csv
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from checks.keys import KeyRecipe
+
 LICENSE_TABLE_PATH = Path(__file__).parent / "data" / "licenses.csv"
 
 Status = Literal["open", "not-open", "unknown", "missing"]
 
-# One ordered list of regex rewrites drives both the Python key and the SQL key, so the two
-# cannot drift apart. Each step is (pattern, replacement, replace_all). The patterns use only
-# syntax that Python's ``re`` and RE2 (DuckDB) read the same way.
-_KEY_STEPS: tuple[tuple[str, str, bool], ...] = (
-    # collapse runs of whitespace (incl. no-break space) into one space
-    (r"[\t\n\x0b\x0c\r \xa0]+", " ", True),
-    # trim the ends (after collapsing, only single spaces can be left there)
-    (r"^ | $", "", True),
-    # a URI written as a literal in angle brackets: "<http://...>"
-    (r"^<(.*)>$", r"\1", False),
-    # drop the scheme: http://, https://
-    (r"^[a-z][a-z0-9+.-]*://", "", False),
-    # drop a leading www.
-    (r"^www\.", "", False),
-    # drop trailing slashes
-    (r"/+$", "", False),
-    # version parts written with an underscore: 2_0 -> 2.0, CC_BY_4_0 -> cc_by_4.0
-    (r"(\d)_(\d)", r"\1.\2", True),
+# The dash replacements and regex rewrites after NFC and lower-case (see checks.keys: one
+# recipe drives both the Python key and the SQL key).
+_KEY = KeyRecipe(
+    replace=(("\u2013", "-"), ("\u2014", "-")),  # en dash, em dash -> hyphen-minus
+    steps=(
+        # collapse runs of whitespace (incl. no-break space) into one space
+        (r"[\t\n\x0b\x0c\r \xa0]+", " ", True),
+        # trim the ends (after collapsing, only single spaces can be left there)
+        (r"^ | $", "", True),
+        # a URI written as a literal in angle brackets: "<http://...>"
+        (r"^<(.*)>$", r"\1", False),
+        # drop the scheme: http://, https://
+        (r"^[a-z][a-z0-9+.-]*://", "", False),
+        # drop a leading www.
+        (r"^www\.", "", False),
+        # drop trailing slashes
+        (r"/+$", "", False),
+        # version parts written with an underscore: 2_0 -> 2.0, CC_BY_4_0 -> cc_by_4.0
+        (r"(\d)_(\d)", r"\1.\2", True),
+    ),
 )
-_COMPILED_STEPS = tuple((re.compile(p), r, g) for p, r, g in _KEY_STEPS)
-_DASHES = {"\u2013": "-", "\u2014": "-"}  # en dash, em dash -> hyphen-minus
 
 
 def normalize_license_key(raw: str | None) -> str:
@@ -69,35 +69,12 @@ def normalize_license_key(raw: str | None) -> str:
     and ``http://dcat-ap.de/def/licenses/dl-by-de/2.0`` both become
     ``dcat-ap.de/def/licenses/dl-by-de/2.0``. :data:`LICENSE_KEY_SQL` computes the same key.
     """
-    if raw is None:
-        return ""
-    key = unicodedata.normalize("NFC", raw).lower()
-    for dash, hyphen in _DASHES.items():
-        key = key.replace(dash, hyphen)
-    for pattern, replacement, replace_all in _COMPILED_STEPS:
-        key = pattern.sub(replacement, key, count=0 if replace_all else 1)
-    return key
-
-
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _build_key_sql() -> str:
-    expr = "lower(nfc_normalize(coalesce(CAST({col} AS VARCHAR), '')))"
-    for dash, hyphen in _DASHES.items():
-        expr = f"replace({expr}, {_sql_literal(dash)}, {_sql_literal(hyphen)})"
-    for pattern, replacement, replace_all in _KEY_STEPS:
-        flags = ", 'g'" if replace_all else ""
-        expr = (
-            f"regexp_replace({expr}, {_sql_literal(pattern)}, {_sql_literal(replacement)}{flags})"
-        )
-    return expr
+    return _KEY.key(raw)
 
 
 #: DuckDB SQL expression computing :func:`normalize_license_key`; ``{col}`` is the column.
 #: Use ``LICENSE_KEY_SQL.format(col="license_raw")`` or :func:`license_key_sql`.
-LICENSE_KEY_SQL: str = _build_key_sql()
+LICENSE_KEY_SQL: str = _KEY.sql
 
 
 def license_key_sql(col: str) -> str:

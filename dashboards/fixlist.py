@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 
+#: The fields of one finding in a row, in output order.
+FINDING_KEYS = ("code", "severity", "title", "points_lost", "distributions", "evidence", "fix")
+
 
 def _evidence_short(text: str | None, n: int = 70) -> str:
     if not text:
@@ -42,37 +45,33 @@ def render_table(assessment: dict, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(assessment: dict, rows: list[dict]) -> str:
+def group_by_dataset(
+    rows: list[dict], gain: str = "points_gain", orgs: dict[str, str | None] | None = None
+) -> list[dict]:
+    """Rows -> one dict per dataset, in rank order, with its ``findings``; the dataset's gain
+    is stored under ``gain``, and with ``orgs`` (dataset_id -> title) its ``organization``."""
     datasets: dict[str, dict] = {}
     for r in rows:
-        d = datasets.setdefault(
-            r["dataset_id"],
-            {
+        d = datasets.get(r["dataset_id"])
+        if d is None:
+            d = datasets[r["dataset_id"]] = {
                 "rank": r["rank"],
                 "dataset_id": r["dataset_id"],
                 "title": r["dataset_title"],
                 "landing_page": r["landing_page"],
-                "points_gain": r["dataset_points_gain"],
-                "findings": [],
-            },
-        )
-        d["findings"].append(
-            {
-                k: r[k]
-                for k in (
-                    "code",
-                    "severity",
-                    "title",
-                    "points_lost",
-                    "distributions",
-                    "evidence",
-                    "fix",
-                )
+                gain: r["dataset_points_gain"],
             }
-        )
+            if orgs is not None:
+                d["organization"] = orgs.get(r["dataset_id"])
+            d["findings"] = []
+        d["findings"].append({k: r[k] for k in FINDING_KEYS})
+    return list(datasets.values())
+
+
+def render_json(assessment: dict, rows: list[dict]) -> str:
     doc = {
         **assessment,
         "snapshot_at": str(assessment["snapshot_at"]),
-        "datasets": list(datasets.values()),
+        "datasets": group_by_dataset(rows),
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

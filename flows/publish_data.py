@@ -17,6 +17,7 @@ import duckdb
 from checks.assess_sql import url_signature_select
 from checks.facts import dataset_license, format_facts
 from checks.licenses import effective_license
+from dashboards.fixlist import group_by_dataset
 from flows.config import Portal
 from warehouse.store import portal_overview
 
@@ -442,34 +443,7 @@ def organizations(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str 
 def group_fix_list(fix_rows: list[dict], orgs: dict[str, str | None]) -> list[dict]:
     """Rows of flows.findings.fix_list (one per dataset and code, ranked) -> datasets, each
     with its findings, in rank order, tagged with the organisation."""
-    datasets: dict[str, dict] = {}
-    for r in fix_rows:
-        d = datasets.get(r["dataset_id"])
-        if d is None:
-            d = datasets[r["dataset_id"]] = {
-                "rank": r["rank"],
-                "dataset_id": r["dataset_id"],
-                "title": r["dataset_title"],
-                "landing_page": r["landing_page"],
-                "gain": r["dataset_points_gain"],
-                "organization": orgs.get(r["dataset_id"]),
-                "findings": [],
-            }
-        d["findings"].append(
-            {
-                k: r[k]
-                for k in (
-                    "code",
-                    "severity",
-                    "title",
-                    "points_lost",
-                    "distributions",
-                    "evidence",
-                    "fix",
-                )
-            }
-        )
-    return list(datasets.values())
+    return group_by_dataset(fix_rows, gain="gain", orgs=orgs)
 
 
 def by_organization(datasets: list[dict]) -> list[dict]:
