@@ -9,28 +9,18 @@ Retry-After, HTML, a slow answer, datasets inserted while paging).
 
 from __future__ import annotations
 
-import json
 import re
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from flows.httpserve import LocalServer, Reply, split_path
 
 ACTION_PATH = re.compile(r"^/api/(?:3/)?action/([a-z_]+)$")
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes | str | dict = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
 
 
 @dataclass
@@ -50,7 +40,7 @@ def _envelope(result: Any = None, error: dict | None = None, action: str = "") -
     return {"help": f"/api/3/action/help_show?name={action}", "success": True, "result": result}
 
 
-class LocalPortal:
+class LocalPortal(LocalServer):
     """Serve `packages` as a CKAN portal; `platform='dkan'` serves only list/show."""
 
     def __init__(
@@ -60,95 +50,29 @@ class LocalPortal:
         fault: Fault | None = None,
         max_rows: int = 1000,
     ):
+        super().__init__()
         self.packages = list(packages)
         self.platform = platform
         self.fault = fault
         self.max_rows = max_rows
-        self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.log: list[Request] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -------------------------------------------------------------- lifecycle
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LocalPortal:
-        portal = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:  # keep test output clean
-                pass
-
-            def setup(self):
-                super().setup()
-                # headers and body go out in two writes: without this, Nagle + delayed ACK
-                # add ~40 ms to every keep-alive request
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def do_GET(self) -> None:  # noqa: N802
-                portal._handle(self)
-
-            def do_HEAD(self) -> None:  # noqa: N802
-                portal._handle(self, head=True)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> LocalPortal:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -------------------------------------------------------------- handling
-    def _handle(self, h: BaseHTTPRequestHandler, head: bool = False) -> None:
-        parts = urlsplit(h.path)
-        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        m = ACTION_PATH.match(parts.path)
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        path, params = split_path(h.path)
+        m = ACTION_PATH.match(path)
         action = m.group(1) if m else None
         with self.lock:
-            req = Request(action, parts.path, params, len(self.log))
+            req = Request(action, path, params, len(self.log))
             self.log.append(req)
-            self.calls[action or parts.path] += 1
+            self.calls[action or path] += 1
         reply = self.fault(req, self) if self.fault else None
         if reply is None:
             reply = self.answer(req)
         if reply.delay:
             time.sleep(reply.delay)
-        body = reply.body
-        headers = dict(reply.headers)
-        if isinstance(body, dict):
-            body = json.dumps(body, ensure_ascii=False)
-            headers.setdefault("Content-Type", "application/json;charset=utf-8")
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-            headers.setdefault("Content-Type", "text/html; charset=utf-8")
-        try:
-            h.send_response(reply.status)
-            for k, v in headers.items():
-                h.send_header(k, v)
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            if not head:
-                h.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self._reply(h, method, reply)
 
     def answer(self, req: Request) -> Reply:
         """The normal CKAN answer to a request."""

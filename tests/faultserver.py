@@ -18,88 +18,28 @@ Every request is logged as (method, path, monotonic time).
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+from flows.httpserve import LocalServer
 
 LAST_MODIFIED = "Tue, 01 Oct 2024 08:00:00 GMT"
 
 
-class FaultServer:
+class FaultServer(LocalServer):
+    nodelay = False  # Nagle stays on here, as it always has
+
     def __init__(self, files: dict[str, bytes] | None = None, types: dict[str, str] | None = None):
+        super().__init__()
         self.files = files or {}
         self.types = types or {}
         self.log: list[tuple[str, str, float]] = []
-        self.lock = threading.Lock()
         self.counts: dict[str, int] = {}
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return self._server.server_address[1]
-
-    def start(self) -> FaultServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server._handle(self, "GET")
-
-            def do_HEAD(self) -> None:  # noqa: N802
-                server._handle(self, "HEAD")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def requests_to(self, path: str) -> list[tuple[str, float]]:
         with self.lock:
             return [(m, t) for m, p, t in self.log if p == path]
-
-    def _send(
-        self,
-        h: BaseHTTPRequestHandler,
-        method: str,
-        status: int,
-        body: bytes = b"",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        try:
-            h.send_response(status)
-            for k, v in (headers or {}).items():
-                h.send_header(k, v)
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            if method == "GET":
-                h.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         path = h.path
