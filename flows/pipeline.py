@@ -59,8 +59,19 @@ def harvest_task(portal: Portal, warehouse_path: str) -> HarvestResult:
 
 
 @task(name="check-links", cache_policy=NO_CACHE)
-def check_links_task(warehouse_path: str, portals: list[Portal]) -> str:
-    return check_links(_wh(warehouse_path), portals).line()
+def check_links_task(
+    warehouse_path: str, portals: list[Portal], max_urls: int | None = None
+) -> str:
+    """Check the due URLs of the portals' latest snapshots (never checked ones first).
+    With `max_urls`: at most that many, and no content sampling (a quick check)."""
+    from flows.linkcheck import LinkCheckOptions
+
+    options = (
+        LinkCheckOptions(max_urls=max_urls, content_sample=0)
+        if max_urls is not None
+        else LinkCheckOptions()
+    )
+    return check_links(_wh(warehouse_path), portals, options).line()
 
 
 @task(name="assess", cache_policy=NO_CACHE)

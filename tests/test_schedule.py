@@ -348,11 +348,23 @@ def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
         ).fetchall()
         runs = con.execute("SELECT portal_id, status FROM harvest_runs ORDER BY ALL").fetchall()
         assessed = con.execute("SELECT count(DISTINCT run_id) FROM scores").fetchone()[0]
+        # each harvest checked the URLs it brought in at once, bounded (QUICK_LINK_CHECK)
+        per_check = con.execute(
+            "SELECT count(*), count(DISTINCT url) FROM link_checks GROUP BY check_run_id"
+        ).fetchall()
+        known = con.execute(
+            "SELECT portal_id, count(DISTINCT url) FROM latest_distributions GROUP BY ALL "
+            "ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
     assert counts == [("a", 60, 60), ("b", 50, 50)]
     assert runs == [("a", "ok"), ("b", "ok")]
     assert assessed == 2
+    from flows.scheduled import QUICK_LINK_CHECK
+
+    assert [n for _, n in known] == [386, 133]  # more URLs than one quick check takes
+    assert per_check == [(QUICK_LINK_CHECK, QUICK_LINK_CHECK)] * 2
     assert not list((tmp_path / "staging").glob("*.duckdb"))
     # the writer slot is Prefect's: its limit exists on the server, and is free again
     limit = requests.get(f"{api}/v2/concurrency_limits/{writer_limit_name(warehouse)}", timeout=10)
