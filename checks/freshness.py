@@ -29,12 +29,13 @@ from __future__ import annotations
 import csv
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+
+from checks.keys import KeyRecipe
 
 FREQUENCY_TABLE_PATH = Path(__file__).parent / "data" / "frequencies.csv"
 
@@ -46,21 +47,23 @@ Status = Literal["on-time", "late", "exempt", "no-frequency", "no-date", "bad-da
 # Durations shorter than this are "continuous" (exempt); longer ones round up to whole days.
 _CONTINUOUS_BELOW_DAYS = 0.5
 
-_KEY_STEPS: tuple[tuple[str, str], ...] = (
-    # collapse runs of whitespace (incl. no-break space) into one space, then trim the ends
-    (r"[\t\n\x0b\x0c\r \xa0]+", " "),
-    (r"^ | $", ""),
-    # a URI written in angle brackets: "<http://...>"
-    (r"^<(.*)>$", r"\1"),
-    # vocabulary URIs -> their code: EU frequency table, Dublin Core frequency vocabulary
-    (r"^https?://publications\.europa\.eu/resource/authority/frequency/", ""),
-    (r"^https?://purl\.org/cld/freq/", ""),
-    # ISO 8601 repeating interval -> its duration: "R/P1Y", "R5/P1D", "R/2020-01-01/P1D"
-    (r"^r[0-9]*/(?:[0-9][^/]*/)?(p[0-9t.,].*)$", r"\1"),
-    # trailing punctuation: "Mensal." / "monatlich:"
-    (r"[ .:;]+$", ""),
+# The regex rewrites after NFC and lower-case, each replacing every match (see checks.keys).
+_KEY = KeyRecipe(
+    steps=(
+        # collapse runs of whitespace (incl. no-break space) into one space, then trim the ends
+        (r"[\t\n\x0b\x0c\r \xa0]+", " ", True),
+        (r"^ | $", "", True),
+        # a URI written in angle brackets: "<http://...>"
+        (r"^<(.*)>$", r"\1", True),
+        # vocabulary URIs -> their code: EU frequency table, Dublin Core frequency vocabulary
+        (r"^https?://publications\.europa\.eu/resource/authority/frequency/", "", True),
+        (r"^https?://purl\.org/cld/freq/", "", True),
+        # ISO 8601 repeating interval -> its duration: "R/P1Y", "R5/P1D", "R/2020-01-01/P1D"
+        (r"^r[0-9]*/(?:[0-9][^/]*/)?(p[0-9t.,].*)$", r"\1", True),
+        # trailing punctuation: "Mensal." / "monatlich:"
+        (r"[ .:;]+$", "", True),
+    )
 )
-_COMPILED_STEPS = tuple((re.compile(p), r) for p, r in _KEY_STEPS)
 
 _NUMBER = r"[0-9]+(?:[.,][0-9]+)?"
 _ISO_DURATION = re.compile(
@@ -79,12 +82,7 @@ def frequency_key(raw: str | None) -> str:
     bare code (``annual_2``, ``semiannual``); an ISO 8601 repeating interval -> its duration
     (``R/P1Y`` -> ``p1y``); drop trailing dots, colons and semicolons.
     """
-    if raw is None:
-        return ""
-    key = unicodedata.normalize("NFC", raw).lower()
-    for pattern, replacement in _COMPILED_STEPS:
-        key = pattern.sub(replacement, key)
-    return key
+    return _KEY.key(raw)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 A :class:`KeyRecipe` reduces a raw value to the key of a table row: ``None`` -> ``""``;
 Unicode NFC; lower-case; literal replacements (en dash -> ``-``); then an ordered list of
 regex rewrites. One recipe drives both :meth:`KeyRecipe.key` and :attr:`KeyRecipe.sql`, so
-the Python key and its SQL twin cannot drift apart. Used by :mod:`checks.formats` and
-:mod:`checks.licenses`.
+the Python key and its SQL twin cannot drift apart. One known gap: DuckDB's ``lower()``
+lower-cases a few characters unlike Python (dotted capital I ``İ``, a word-final capital
+sigma), so a raw value containing them can get a different key in SQL; no value in the
+vocabularies or the recorded corpus has them. Used by :mod:`checks.formats`,
+:mod:`checks.licenses` and :mod:`checks.freshness` (Python key only).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from checks.formats import (
     FORMAT_ALIASES_PATH,
@@ -28,15 +27,6 @@ from checks.formats import (
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("ODWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
-
-
-@pytest.fixture(scope="module")
-def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(
-            f"recorded corpus not found at {CORPUS} (expected ../shared/corpus beside the repo)"
-        )
-    return CORPUS
 
 
 # --- every format and media type the corpus declares, with the format we expect ------------

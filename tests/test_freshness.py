@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
 from checks.freshness import (
     Frequency,
     Freshness,
@@ -29,15 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("ODWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 EU_FREQ = "http://publications.europa.eu/resource/authority/frequency/"
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(
-            f"recorded corpus not found at {CORPUS} (expected ../shared/corpus beside the repo)"
-        )
-    return CORPUS
 
 
 # --- every frequency value the corpus declares ------------------------------------------------
