@@ -435,11 +435,18 @@ class Warehouse:
                     [run_id, prev_run_id],
                 )
                 # where the next incremental harvest starts: the newest change seen so far
+                # (read from the raw JSON only for a run stored before max_modified existed:
+                # in one SQL statement DuckDB would read every raw document regardless)
+                newest = cur.execute(
+                    "SELECT max_modified FROM harvest_runs WHERE run_id = ?", [prev_run_id]
+                ).fetchone()[0]
+                if newest is None:
+                    newest = cur.execute(
+                        "SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = ?",
+                        [prev_run_id],
+                    ).fetchone()[0]
                 cur.execute(
-                    "UPDATE harvest_runs SET max_modified = (SELECT coalesce(max_modified, "
-                    "(SELECT max(raw->>'metadata_modified') FROM datasets WHERE run_id = $prev)) "
-                    "FROM harvest_runs WHERE run_id = $prev) WHERE run_id = $run",
-                    {"prev": prev_run_id, "run": run_id},
+                    "UPDATE harvest_runs SET max_modified = ? WHERE run_id = ?", [newest, run_id]
                 )
                 n = cur.execute("SELECT count(*) FROM odw_carry").fetchone()[0]
                 cur.execute("DROP TABLE odw_carry")
