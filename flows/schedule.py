@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -148,14 +149,40 @@ def _prune(keep: set[tuple[str, str]]) -> list[str]:
 def _runner_class():
     from prefect.runner import Runner
 
-    class QuietRunner(Runner):
-        """Prefect's Runner, stopping on SIGTERM the way it stops on Ctrl-C: its own SIGTERM
-        handler exits mid-loop and floods stderr with CancelledError tracebacks."""
+    class StoppableRunner(Runner):
+        """Prefect's Runner, stopped by SIGTERM or SIGINT the way `Runner.astop` stops it: runs
+        in flight are cancelled through Prefect (their process ended, their state Cancelled
+        with the reason), never left RUNNING. Prefect's own SIGTERM handler exits mid-loop
+        with tracebacks, and Ctrl-C alone leaves in-flight runs RUNNING."""
+
+        stop_requested: asyncio.Event
 
         def handle_sigterm(self, *args, **kwargs) -> None:
-            os.kill(os.getpid(), signal.SIGINT)
+            self._request_stop()
 
-    return QuietRunner
+        def _request_stop(self) -> None:
+            loop = getattr(self, "_serve_loop", None)
+            if loop is not None:
+                loop.call_soon_threadsafe(self.stop_requested.set)
+
+        async def serve_until_stopped(self) -> None:
+            self._serve_loop = asyncio.get_running_loop()
+            self.stop_requested = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._serve_loop.add_signal_handler(sig, self.stop_requested.set)
+            started = asyncio.ensure_future(self.start())
+            stopping = asyncio.ensure_future(self.stop_requested.wait())
+            await asyncio.wait({started, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not started.done():
+                if self.started:
+                    await self.astop()  # cancels runs in flight, then the polling loops
+                else:
+                    started.cancel()
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await started
+
+    return StoppableRunner
 
 
 def _writer_limit(name: str) -> None:
@@ -219,7 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         runner = _runner_class()(pause_on_shutdown=True)
         for deployment in deployments:
             runner.add_deployment(deployment)
-        asyncio.run(runner.start())
+        asyncio.run(runner.serve_until_stopped())
     except KeyboardInterrupt:
         pass
     print("odwatch: stopped serving; finished snapshots are kept", file=sys.stderr)
