@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import importlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -53,14 +56,30 @@ def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
             f"odwatch {__version__}: harvesting {len(portals)} portal(s) into {args.warehouse}",
             file=sys.stderr,
         )
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            results = run_pipeline(
-                portals,
-                args.warehouse,
-                args.site,
-                retries=args.retries,
-                retry_delay=args.retry_delay,
-            )
+        outcome: dict = {}
+
+        def pipeline() -> None:
+            try:
+                with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                    outcome["results"] = run_pipeline(
+                        portals,
+                        args.warehouse,
+                        args.site,
+                        retries=args.retries,
+                        retry_delay=args.retry_delay,
+                    )
+            except BaseException as exc:  # re-raised below, in the main thread
+                outcome["error"] = exc
+
+        # The flow runs beside the main thread, which keeps odwatch's own SIGTERM/SIGINT
+        # handler (_stop_now): in the main thread, Prefect's flow engine would turn SIGTERM
+        # into a crash that then waits for tasks stuck in network reads.
+        worker = threading.Thread(target=pipeline, name="odwatch-pipeline")
+        worker.start()
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        results = outcome["results"]
         from flows.alerts import alert_after_run
 
         for line in alert_after_run(holder, portals, results):
@@ -230,6 +249,33 @@ def _quiet_teardown() -> None:
         pass
 
 
+INTERRUPTED = "interrupted; completed snapshots are kept, the unfinished one is discarded"
+
+
+def _stop_now(signum, frame) -> None:
+    """SIGTERM or SIGINT: end now, and end what odwatch started.
+
+    Harvest and link-check threads may sit in a network read for minutes, and Python's exit
+    would wait for them; so the temporary Prefect server is stopped here (Prefect's own
+    atexit handler would not run on a signal) and the process exits at once. Nothing stored
+    is lost: an unfinished snapshot is a transaction never committed, marked 'abandoned' by
+    the next writer."""
+    _say(INTERRUPTED)
+    server = sys.modules.get("prefect.server.api.server")
+    if server is not None:
+        for instance in list(server.SubprocessASGIServer._instances.values()):
+            with contextlib.suppress(Exception):
+                instance.stop()
+    _quiet_teardown()
+    os._exit(130)
+
+
+def _install_stop_handlers() -> dict:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _stop_now) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
 def main(argv: list[str] | None = None) -> int:
     atexit.register(_quiet_teardown)
     parser = build_parser()
@@ -237,17 +283,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    previous = _install_stop_handlers()  # `serve` and `server` put their own in place
     try:
         return args.func(args)
     except (ConfigError, WarehouseError, UsageError, ScheduleError) as exc:
         print(f"odwatch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            "odwatch: interrupted; completed snapshots are kept, the unfinished one is discarded",
-            file=sys.stderr,
-        )
+        _say(INTERRUPTED)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

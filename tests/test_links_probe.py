@@ -240,21 +240,25 @@ def test_per_host_rate_and_interleaving() -> None:
     """2 requests/s per host: a host's starts are 0.5 s apart; a slow host does not hold up
     the others, which go on at their own pace."""
     starts: dict[str, list[float]] = {}
+    ends: dict[str, list[float]] = {}
 
     def work(item: tuple[str, int]) -> None:
         host, _ = item
         starts.setdefault(host, []).append(time.monotonic())
         if host == "slow":
             time.sleep(1.2)
+        ends.setdefault(host, []).append(time.monotonic())
 
     items = [(h, i) for h in ("slow", "a", "b") for i in range(3)]
-    t0 = time.monotonic()
     stats = run_per_host(items, work, key=lambda x: x[0], rate=2, concurrency=1, workers=8)
     gaps = {h: [b - a for a, b in zip(ts, ts[1:], strict=False)] for h, ts in starts.items()}
-    # lower bounds are the politeness guarantee; upper bounds are loose (a loaded CI machine)
-    assert all(0.45 <= g < 1.0 for g in gaps["a"] + gaps["b"]) and len(gaps["a"]) == 2
-    assert all(g >= 1.15 for g in gaps["slow"])  # one at a time: each waits for the previous
-    assert starts["a"][-1] - t0 < 2.4  # a and b went on while slow was still busy (3.6 s)
+    # the politeness guarantee is a lower bound on the recorded starts; no upper bounds on
+    # elapsed time (a loaded machine may run any of this late)
+    assert all(g >= 0.45 for g in gaps["a"] + gaps["b"]) and len(gaps["a"]) == 2
+    # one at a time on the slow host: each job starts after the previous one ended
+    assert all(s >= e for s, e in zip(starts["slow"][1:], ends["slow"], strict=False))
+    # a and b went on while slow was still busy: they were done before slow's last job began
+    assert max(ends["a"] + ends["b"]) < starts["slow"][-1]
     assert (stats.jobs, stats.hosts, stats.retries) == (9, 3, 0)
 
 

@@ -39,14 +39,44 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _stop(proc: subprocess.Popen, timeout: float = 60) -> int:
+# Every wait below ends on an event (a line on stderr, a state in the Prefect API, a process
+# exit); the deadline is only there so that a hang fails, and it is generous for a busy machine.
+DEADLINE = 300
+
+
+def _tail(proc: subprocess.Popen) -> str:
+    log = getattr(proc, "log_path", None)
+    return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+
+
+def _stop(proc: subprocess.Popen, timeout: float = DEADLINE) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise
+        raise AssertionError(
+            f"{proc.args[2:4]} did not stop within {timeout} s of SIGTERM; it said: {_tail(proc)}"
+        ) from None
+
+
+def _wait_for(what: str, done, proc: subprocess.Popen, api: str, timeout: float = DEADLINE):
+    """Poll `done()` until it is truthy; on expiry fail with what the child and the Prefect
+    API showed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = done()
+        if got:
+            return got
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    runs = [(r["name"], r["state_type"]) for r in _post(api, "/flow_runs/filter")]
+    raise AssertionError(
+        f"{what}: not seen within {timeout} s (child exit {proc.poll()}); flow runs: {runs}; "
+        f"the child said: {_tail(proc)}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,20 +115,24 @@ def _deployments(api: str) -> list[tuple[str, str]]:
 
 
 def _serve(api: str, portals: Path, tmp: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve", "--portals", str(portals)]
-        + ["--warehouse", str(tmp / "w.duckdb"), "--site", str(tmp / "site"), *extra],
-        cwd=ROOT,
-        env=_env(
-            PREFECT_API_URL=api,
-            PREFECT_HOME=str(tmp / "client-home"),
-            PREFECT_RUNNER_POLL_FREQUENCY="2",
-            PREFECT_LOGGING_LEVEL="WARNING",
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp / f"serve-{time.monotonic_ns()}.log"  # a file, not a pipe: it never fills up
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "serve", "--portals", str(portals)]
+            + ["--warehouse", str(tmp / "w.duckdb"), "--site", str(tmp / "site"), *extra],
+            cwd=ROOT,
+            env=_env(
+                PREFECT_API_URL=api,
+                PREFECT_HOME=str(tmp / "client-home"),
+                PREFECT_RUNNER_POLL_FREQUENCY="2",
+                PREFECT_LOGGING_LEVEL="WARNING",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+    proc.log_path = log
+    return proc
 
 
 def _yaml(path: Path, *portals: tuple[str, str, str]) -> None:
@@ -112,24 +146,42 @@ def _yaml(path: Path, *portals: tuple[str, str, str]) -> None:
 
 
 def test_a_scheduled_harvest_fires_and_leaves_a_snapshot(prefect_server, br_packages, tmp_path):
+    """A scheduled run completes and leaves a snapshot; then `serve` is stopped while the next
+    run is in flight: it stops promptly and that run ends Cancelled, not left RUNNING."""
     api = prefect_server
     portals = tmp_path / "portals.yaml"
-    with LocalPortal(br_packages[:60]) as server:
+    first_done, second_asked, release = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_second_run(req, portal):
+        if first_done.is_set():
+            second_asked.set()
+            release.wait(DEADLINE)
+        return None
+
+    with LocalPortal(br_packages[:60], fault=hold_the_second_run) as server:
         _yaml(portals, ("sched", server.url, "0 3 * * 1"))
         serve = _serve(api, portals, tmp_path, "--interval", "5")
         try:
-            deadline = time.monotonic() + 120
-            done: list[dict] = []
-            while time.monotonic() < deadline and not done:
-                time.sleep(1)
+
+            def completed() -> list[dict]:
                 runs = _post(api, "/flow_runs/filter")
-                done = [r for r in runs if r["state_type"] == "COMPLETED"]
-                assert not [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")], runs
+                failed = [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")]
+                assert not failed, (failed, _tail(serve))
+                return [r for r in runs if r["state_type"] == "COMPLETED"]
+
+            (done,) = _wait_for("a completed scheduled harvest", completed, serve, api)
+            first_done.set()
+            _wait_for("the next run asking the portal", second_asked.is_set, serve, api)
         finally:
             code = _stop(serve)
-        err = serve.stderr.read()
-    assert done, f"no scheduled run completed within 120 s; serve said: {err}"
-    assert code == 0
+            release.set()
+        err = _tail(serve)
+    assert code == 0, err
+    states = {r["id"]: r["state_type"] for r in _post(api, "/flow_runs/filter")}
+    assert states.pop(done["id"]) == "COMPLETED"
+    # the run in flight was cancelled through Prefect; nothing is left running or pending
+    assert "CANCELLED" in states.values(), states
+    assert not {"RUNNING", "PENDING", "CANCELLING"} & set(states.values()), states
     assert f"odwatch: {HARVEST_FLOW}/sched: every 5 s" in err
     assert err.rstrip().endswith("odwatch: stopped serving; finished snapshots are kept")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
@@ -153,10 +205,13 @@ def test_serving_again_after_editing_portals_yaml_does_not_duplicate(prefect_ser
         _yaml(portals, *[(pid, url, "0 4 * * *") for pid in ids])
         serve = _serve(api, portals, tmp_path)
         try:
-            deadline = time.monotonic() + 60
             want = {(HARVEST_FLOW, pid) for pid in ids}
-            while time.monotonic() < deadline and not want <= set(_deployments(api)):
-                time.sleep(0.5)
+            _wait_for(
+                f"deployments {sorted(want)}",
+                lambda want=want: want <= set(_deployments(api)),
+                serve,
+                api,
+            )
         finally:
             assert _stop(serve) == 0
     deployments = [d for d in _deployments(api) if d[1] != "sched"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -54,15 +53,13 @@ def test_connect_waiting_waits_for_the_other_process(tmp_path):
     path = tmp_path / "w.duckdb"
     holder = _spawn(HOLD, str(path), "1.5")
     notes: list[str] = []
-    started = time.monotonic()
-    con = connect_waiting(path, wait=30, on_wait=notes.append, poll=0.1)
-    waited = time.monotonic() - started
+    con = connect_waiting(path, wait=300, on_wait=notes.append, poll=0.1)
     con.close()
-    assert holder.wait(timeout=30) == 0
-    assert 0.5 < waited < 15
+    # the connection came only once the holder had let go: it has ended (or is ending)
+    assert holder.wait(timeout=300) == 0
     assert len(notes) == 1
     assert notes[0].startswith(f"{path}: the warehouse is in use by process {holder.pid}")
-    assert notes[0].endswith("; waiting (up to 30 s more)")
+    assert notes[0].endswith("; waiting (up to 300 s more)")
 
 
 def test_connect_waiting_gives_up_with_one_line(tmp_path):
