@@ -10,7 +10,7 @@ PG_STAMP := $(VENV)/.postgresql-present
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); \
 	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); fi
 
-.PHONY: run test demo demo-corpus bench lint format readme clean
+.PHONY: run test test-quick demo demo-corpus bench lint format readme clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ $(PG_STAMP): $(STAMP)
 test: $(STAMP) $(CHROMIUM) $(PG_STAMP)  ## lint + the whole test suite (no network needed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+test-quick: $(STAMP)  ## the quick loop for development: no Prefect server, no schedules (CI runs all)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not prefect and not schedule"
 
 demo: $(STAMP)  ## the whole pipeline on local sample portals
 	$(BIN)/odwatch demo

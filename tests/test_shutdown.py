@@ -16,6 +16,7 @@ import pytest
 from flows.localportal import LocalPortal
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.prefect  # starts a temporary Prefect server
 DEADLINE = 240  # generous: a busy CI machine; every wait below ends on an event first
 
 
