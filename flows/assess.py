@@ -61,7 +61,13 @@ from checks.facts import (
 )
 from checks.freshness import as_utc
 from checks.licenses import classify_license
-from checks.scoring import CURRENT, Method, method_fingerprint, vocabulary_fingerprint
+from checks.scoring import (
+    CURRENT,
+    MAX_POINTS,
+    Method,
+    method_fingerprint,
+    vocabulary_fingerprint,
+)
 from warehouse.store import WarehouseError, connect
 
 _TEMP_TABLES = (
@@ -87,7 +93,7 @@ class AssessResult:
     points: float | None = None
     max_assessable: int | None = None
     band: str | None = None
-    max_points: int = 405
+    max_points: int = MAX_POINTS
     gx_success: bool | None = None
     seconds: float = 0.0
     error: str | None = None

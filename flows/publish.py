@@ -30,12 +30,11 @@ from typing import Any
 
 import duckdb
 
-from checks.scoring import CURRENT, method_fingerprint
+from checks.scoring import CURRENT, DIMENSIONS, MAX_POINTS, method_fingerprint
 from dashboards import i18n, render
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.publish_data import (
-    DIMENSIONS,
     SiteData,
     by_organization,
     changes,
@@ -428,7 +427,7 @@ def _line(r: dict) -> str:
         else ""
     )
     return (
-        f"{r['rank']:>4}. {city}: {released}{r['band']} {r['scaled']:.1f}/405{change}, "
+        f"{r['rank']:>4}. {city}: {released}{r['band']} {r['scaled']:.1f}/{MAX_POINTS}{change}, "
         f"{r['datasets']} datasets, {r['findings']} findings"
     ).replace("\u202f", " ")
 
@@ -476,7 +475,7 @@ def scorecard_markdown(result: SiteResult) -> str:
         f"{len(scored)} of {len(rows)} cities scored; site written to `{result.index}` "
         f"({result.files} files, {_human(result.bytes)}, {result.seconds:.1f} s).",
         "",
-        "| # | City | Really released | Points (of 405) | Band | Change | Datasets | Findings | Last harvest |",
+        f"| # | City | Really released | Points (of {MAX_POINTS}) | Band | Change | Datasets | Findings | Last harvest |",
         "|---:|---|---:|---:|---|---:|---:|---:|---|",
     ]
 

@@ -17,11 +17,11 @@ import duckdb
 from checks.assess_sql import url_signature_select
 from checks.facts import dataset_license, format_facts
 from checks.licenses import effective_license
+from checks.scoring import DIMENSIONS
 from dashboards.fixlist import group_by_dataset
 from flows.config import Portal
 from warehouse.store import portal_overview
 
-DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
 SHARES = (
     "share_released",
     "share_open_license",

@@ -383,8 +383,8 @@ def test_unknown_portal_and_no_snapshot_are_one_line_errors(tmp_path, capsys) ->
         "--warehouse",
         str(tmp_path / "w.duckdb"),
     ]
-    assert main([*args, "--portal", "nope"]) == 2
-    assert main(args) == 2
+    assert main([*args, "--portal", "nope"]) == 1
+    assert main(args) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (
         f"odwatch: error: {portals_yaml}: --portal nope: no portal with that id; known ids: leer"
