@@ -61,23 +61,19 @@ from checks.facts import (
 )
 from checks.freshness import as_utc
 from checks.licenses import classify_license
+from checks.metadata import method_fingerprint
 from checks.scoring import (
     CURRENT,
     MAX_POINTS,
     Method,
-    method_fingerprint,
     vocabulary_fingerprint,
 )
-from warehouse.store import WarehouseError, connect
+from warehouse.store import AssessError, connect
 
 _TEMP_TABLES = (
     "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
     "_dsf0 _dif _dsf _evd _evu _cnt _fu _f"
 ).split()
-
-
-class AssessError(WarehouseError):
-    """An assessment that cannot run (unknown run, method clash, GX error); one line."""
 
 
 @dataclass

@@ -30,7 +30,8 @@ from typing import Any
 
 import duckdb
 
-from checks.scoring import CURRENT, DIMENSIONS, MAX_POINTS, method_fingerprint
+from checks.metadata import method_fingerprint
+from checks.scoring import CURRENT, DIMENSIONS, MAX_POINTS
 from dashboards import i18n, render
 from flows import __version__
 from flows.config import SLUG, Portal

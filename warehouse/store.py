@@ -46,6 +46,11 @@ class WarehouseLocked(WarehouseError):
     pass
 
 
+class AssessError(WarehouseError):
+    """An assessment that cannot run or be read (unknown run, method clash, GX error, nothing
+    assessed yet); one line. flows/assess.py raises it, flows/findings.py too."""
+
+
 @dataclass(frozen=True)
 class PreviousSnapshot:
     """What an incremental harvest needs to know about the portal's latest snapshot."""
