@@ -12,7 +12,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import Portal
 from flows.harvest import HarvestResult, harvest_portal
-from flows.linkcheck import check_links
+from flows.links.check import check_links
 from flows.publish import publish_site
 from warehouse.store import Warehouse
 
@@ -64,7 +64,7 @@ def check_links_task(
 ) -> str:
     """Check the due URLs of the portals' latest snapshots (never checked ones first).
     With `max_urls`: at most that many, and no content sampling (a quick check)."""
-    from flows.linkcheck import LinkCheckOptions
+    from flows.links.check import LinkCheckOptions
 
     options = (
         LinkCheckOptions(max_urls=max_urls, content_sample=0)

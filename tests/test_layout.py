@@ -21,7 +21,7 @@ PREFECT_MODULES = {
     "flows.pipeline",
     "flows.scheduled",
     "flows.schedule",  # odwatch serve
-    "flows.linkcheck",  # the check-links flow and its tasks
+    "flows.links.check",  # the check-links flow and its tasks
     "flows.publish",  # the scorecard artifact
     "flows.cli",  # temporary_settings around a flow run
 }

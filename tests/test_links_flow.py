@@ -12,7 +12,7 @@ from faultserver import FaultServer
 
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from flows.linkcheck import LinkCheckOptions, check_links
+from flows.links.check import LinkCheckOptions, check_links
 from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
