@@ -55,7 +55,7 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
         (re.compile(rf"{d}[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)?"), "<NOW>"),
         (re.compile(r"(127\.0\.0\.1|localhost):\d+"), r"\1:<PORT>"),
         (re.compile(r"/tmp/[A-Za-z0-9_.-]+"), "<TMP>"),
-        (re.compile(r"\b\d+(\.\d+)?\s?(s|ms)\b(?=[,;)\s<\"]|$)"), "<DUR>"),
+        (re.compile(r"\b\d+([.,]\d+)?\s?(s|ms)\b(?=[,;)\s<\"]|$)"), "<DUR>"),
     ]
 
 

@@ -44,8 +44,6 @@ def _say(line: str) -> None:
 
 def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
     _prefect_env(args.verbose)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
     from flows.pipeline import run_pipeline
 
     # Before Prefect's ~10 s start: if another process (a scheduled run) holds the warehouse,
@@ -57,14 +55,13 @@ def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
             f"odwatch {__version__}: harvesting {len(portals)} portal(s) into {args.warehouse}",
             file=sys.stderr,
         )
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            results = run_pipeline(
-                portals,
-                args.warehouse,
-                args.site,
-                retries=args.retries,
-                retry_delay=args.retry_delay,
-            )
+        results = run_pipeline(
+            portals,
+            args.warehouse,
+            args.site,
+            retries=args.retries,
+            retry_delay=args.retry_delay,
+        )
         from flows.alerts import alert_after_run
 
         for line in alert_after_run(holder, portals, results):

@@ -1,4 +1,4 @@
-"""Write the static scorecard from the warehouse: pages, downloads, badges; Prefect artifacts.
+"""Write the static scorecard from the warehouse: pages, downloads, badges; the artifacts' rows.
 
 ``publish_site(con, portals, site_dir)`` reads with SELECTs only (a read-only connection or a
 cursor will do), renders with :mod:`dashboards.render` (pure) and writes the whole site into a
@@ -490,21 +490,3 @@ def scorecard_markdown(result: SiteResult) -> str:
         for r in rows
     ]
     return "\n".join(head + body) + "\n"
-
-
-def publish_artifacts(result: SiteResult) -> tuple[Any, Any]:
-    """A markdown summary and a table of portal scores as Prefect artifacts (call inside a
-    flow or task run, so they attach to it)."""
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
-    md = create_markdown_artifact(
-        markdown=scorecard_markdown(result),
-        key="odwatch-scorecard",
-        description="odwatch: which cities really release their data",
-    )
-    table = create_table_artifact(
-        table=artifact_rows(result.rows),
-        key="odwatch-portal-scores",
-        description="Latest score of every portal",
-    )
-    return md, table

@@ -22,8 +22,6 @@ PREFECT_MODULES = {
     "flows.scheduled",
     "flows.schedule",  # odwatch serve
     "flows.links.check",  # the check-links flow and its tasks
-    "flows.publish",  # the scorecard artifact
-    "flows.cli",  # temporary_settings around a flow run
 }
 # room -> top-level names it must not import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
