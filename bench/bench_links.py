@@ -136,7 +136,7 @@ def _snapshot(wh, urls: list[str]) -> None:
 
 def run_odwatch(urls: list[str], rate: float, concurrency: int, workers: int) -> dict:
     from flows.config import Portal
-    from flows.linkcheck import LinkCheckOptions, check_links
+    from flows.links.check import LinkCheckOptions, check_links
     from warehouse.store import Warehouse
 
     os.environ["ODWATCH_ALLOW_PRIVATE_URLS"] = "1"

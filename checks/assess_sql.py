@@ -126,6 +126,7 @@ SELECT
     CASE WHEN {own_present} THEN ol.raw ELSE s.license_raw END AS license_raw,
     CASE WHEN {own_present} THEN ol.status ELSE s.license_status END AS license_status,
     CASE WHEN {own_present} THEN ol.vocab ELSE s.license_vocab END AS license_vocab,
+    CASE WHEN {own_present} THEN ol.license_id ELSE s.license_id END AS license_id,
     {p("x.rights")} AS has_rights,
     x.byte_size IS NOT NULL AS has_byte_size,
     {link_cols}
@@ -155,6 +156,7 @@ op AS (
     SELECT dk,
            first(license_status ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_status,
            first(license_raw ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_raw,
+           first(license_id ORDER BY {rank}, position NULLS LAST, distribution_id) AS open_license_id,
            count(*) FILTER (WHERE release_state = 'released') > 0 AS any_released,
            count(*) FILTER (WHERE release_state = 'unverified') > 0 AS any_unverified
     FROM (SELECT *, {RELEASE_UNIT_SQL} AS release_state FROM _dif) GROUP BY dk
@@ -164,7 +166,7 @@ SELECT s.*, fr.freshness,
        CASE WHEN fr.freshness = 'late'
             THEN CAST(ceil(date_diff('microsecond', s.modified_utc + {grace}, {now_sql}) / 86400000000.0) AS INTEGER)
        END AS days_late,
-       op.open_status, op.open_raw, {RELEASED_SQL} AS released
+       op.open_status, op.open_raw, op.open_license_id, {RELEASED_SQL} AS released
 FROM _dsf0 s JOIN fr USING (dk) JOIN op USING (dk)
 """
     return [dataset, units, datasets]

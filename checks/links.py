@@ -1,6 +1,6 @@
 """Link checking, the pure half: URL and address rules, outcome classes, re-check schedule.
 
-The I/O half (`flows/linkcheck.py`, `flows/probe.py`) makes the requests; this module only
+The I/O half (`flows/links/check.py`, `flows/links/probe.py`) makes the requests; this module only
 judges what came back, so every rule here is testable without a network.
 
 Outcomes (``link_checks.outcome``), kept apart as data.gov.uk and GOV.UK do:
@@ -66,7 +66,7 @@ HEAD_FALLBACK_STATUSES = frozenset({400, 403, 405, 501})
 # 429 / 503 with a Retry-After we are willing to wait for: try once more after it.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
-# Failures that happened before any HTTP status (the I/O half names them; see flows/probe.py).
+# Failures that happened before any HTTP status (the I/O half names them; see flows/links/probe.py).
 ERROR_OUTCOMES: dict[str, Outcome] = {
     "dns-failure": "dead",  # the name does not exist (EAI_NONAME / EAI_NODATA)
     "connection-refused": "dead",

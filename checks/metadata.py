@@ -27,6 +27,7 @@ from checks.facts import (
     URL_PATTERN,
     Facts,
 )
+from checks.scoring import CURRENT, Method, _sha
 
 NA = "~"  # a rule's result for a unit it cannot judge (e.g. a URL without a link check)
 
@@ -401,3 +402,15 @@ def rule_texts() -> dict[str, str]:
         "access-rights": ACCESS_RIGHTS_PATTERN,
     }
     return texts
+
+
+def method_fingerprint(method: Method = CURRENT) -> str:
+    """A hash of everything that decides a score: the tables, the numbers and the rules' SQL.
+
+    The version string itself is left out, so the pinned fingerprint in the tests catches a
+    changed method that kept its version.
+    """
+    definition = method.definition()
+    definition.pop("version")
+    definition.pop("notes")
+    return _sha({"method": definition, "rules": rule_texts()})

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from checks.scoring import CURRENT, DIMENSIONS, Method, method_fingerprint
+from checks.metadata import method_fingerprint
+from checks.scoring import CURRENT, DIMENSIONS, Method
 
 START, END = "<!-- method:start -->", "<!-- method:end -->"
 

@@ -316,20 +316,6 @@ def _sha(data: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def method_fingerprint(method: Method = CURRENT) -> str:
-    """A hash of everything that decides a score: the tables, the numbers and the rules' SQL.
-
-    The version string itself is left out, so the pinned fingerprint in the tests catches a
-    changed method that kept its version.
-    """
-    from checks.metadata import rule_texts  # the rules' SQL and the validity patterns (no cycle)
-
-    definition = method.definition()
-    definition.pop("version")
-    definition.pop("notes")
-    return _sha({"method": definition, "rules": rule_texts()})
-
-
 def vocabulary_fingerprint() -> str:
     """A hash of the reference tables (licences, formats, frequencies) the checks read.
 

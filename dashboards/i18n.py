@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from checks.scoring import MAX_POINTS
+
 LANGS: tuple[str, ...] = ("en", "de")
 OTHER = {"en": "de", "de": "en"}
 
@@ -27,8 +29,8 @@ UI: dict[str, dict[str, str]] = {
         "portal": "Portal",
         "released": "Really released",
         "released_help": "datasets with at least one distribution that is reachable, machine-readable and openly licensed, and on time where a frequency is declared; of the datasets where this could be determined",
-        "points": "Points (of 405)",
-        "points_help": "MQA-style points scaled to 405 over what could be judged",
+        "points": f"Points (of {MAX_POINTS})",
+        "points_help": f"MQA-style points scaled to {MAX_POINTS} over what could be judged",
         "band": "Band",
         "datasets": "Datasets",
         "per_100k": "per 100,000 inhabitants",
@@ -53,7 +55,7 @@ UI: dict[str, dict[str, str]] = {
         "share": "Share",
         "not_checked": "not checked",
         "trend": "Trend over all snapshots",
-        "trend_points": "Points (scaled to 405) per snapshot",
+        "trend_points": f"Points (scaled to {MAX_POINTS}) per snapshot",
         "trend_shares": "Shares per snapshot",
         "licence_mix": "Licence mix",
         "licence": "Licence",
@@ -117,7 +119,7 @@ UI: dict[str, dict[str, str]] = {
         "method_title": "How scores are computed",
         "method_version": "Method version",
         "fingerprint": "fingerprint",
-        "indicators": "Indicators (MQA, 405 points)",
+        "indicators": f"Indicators (MQA, {MAX_POINTS} points)",
         "checks": "Checks (finding codes)",
         "level": "Level",
         "kind": "Kind",
@@ -169,8 +171,8 @@ UI: dict[str, dict[str, str]] = {
         "portal": "Portal",
         "released": "Wirklich veröffentlicht",
         "released_help": "Datensätze mit mindestens einer Distribution, die erreichbar, maschinenlesbar und offen lizenziert ist, und aktuell, wo eine Frequenz angegeben ist; von den Datensätzen, bei denen sich das feststellen ließ",
-        "points": "Punkte (von 405)",
-        "points_help": "Punkte nach MQA-Art, auf 405 hochgerechnet über das Prüfbare",
+        "points": f"Punkte (von {MAX_POINTS})",
+        "points_help": f"Punkte nach MQA-Art, auf {MAX_POINTS} hochgerechnet über das Prüfbare",
         "band": "Stufe",
         "datasets": "Datensätze",
         "per_100k": "je 100.000 Einwohner",
@@ -195,7 +197,7 @@ UI: dict[str, dict[str, str]] = {
         "share": "Anteil",
         "not_checked": "nicht geprüft",
         "trend": "Verlauf über alle Stände",
-        "trend_points": "Punkte (auf 405) je Stand",
+        "trend_points": f"Punkte (auf {MAX_POINTS}) je Stand",
         "trend_shares": "Anteile je Stand",
         "licence_mix": "Lizenzen",
         "licence": "Lizenz",
@@ -259,7 +261,7 @@ UI: dict[str, dict[str, str]] = {
         "method_title": "Wie die Punkte berechnet werden",
         "method_version": "Methodenversion",
         "fingerprint": "Fingerabdruck",
-        "indicators": "Indikatoren (MQA, 405 Punkte)",
+        "indicators": f"Indikatoren (MQA, {MAX_POINTS} Punkte)",
         "checks": "Prüfungen (Befundcodes)",
         "level": "Ebene",
         "kind": "Art",

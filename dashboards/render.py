@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from checks.scoring import BANDS, MAX_POINTS
 from dashboards import charts, i18n
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -159,13 +160,17 @@ def trend_charts(lang: str, history: Sequence[Mapping[str, Any]]) -> tuple[Marku
         for i in range(1, len(history))
         if history[i]["method_version"] != history[i - 1]["method_version"]
     ]
-    zones = [(351, 405, charts.BAND_COLORS["excellent"]), (221, 351, charts.BAND_COLORS["good"]),
-             (121, 221, charts.BAND_COLORS["sufficient"]), (0, 121, charts.BAND_COLORS["bad"])]  # fmt: skip
+    # one zone per band, from its lowest score up to the next band's (checks/scoring.BANDS)
+    tops = [MAX_POINTS, *(lowest for _, lowest in BANDS[:-1])]
+    zones = [
+        (lowest, top, charts.BAND_COLORS[name])
+        for (name, lowest), top in zip(BANDS, tops, strict=True)
+    ]
     points = charts.line_chart(
         labels,
         [charts.Series("scaled", i18n.text(lang, "points"), "#24292f")],
         [{"scaled": h["scaled"]} for h in history],
-        y_max=405,
+        y_max=MAX_POINTS,
         title=i18n.text(lang, "trend_points"),
         y_format=lambda v: i18n.number(v, lang, 0),
         zones=zones,
@@ -281,7 +286,7 @@ def badge_svg(lang: str, row: Mapping[str, Any]) -> str:
     detail = (
         f"{i18n.percent(share, lang, 0)} {SHARE_LABELS[lang]['released']}"
         if share is not None
-        else f"{i18n.number(row['scaled'], lang, 0)}/405"
+        else f"{i18n.number(row['scaled'], lang, 0)}/{MAX_POINTS}"
     )
     return charts.badge("open data", f"{i18n.band_name(lang, band)} · {detail}", color)
 

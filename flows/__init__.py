@@ -1,1 +1,5 @@
-__version__ = "0.1.0"
+"""odwatch: harvest open-data portals, judge them, publish a scorecard."""
+
+from importlib.metadata import version
+
+__version__ = version("odwatch")  # one source: pyproject.toml's [project] version

@@ -61,17 +61,19 @@ from checks.facts import (
 )
 from checks.freshness import as_utc
 from checks.licenses import classify_license
-from checks.scoring import CURRENT, Method, method_fingerprint, vocabulary_fingerprint
-from warehouse.store import WarehouseError, connect
+from checks.metadata import method_fingerprint
+from checks.scoring import (
+    CURRENT,
+    MAX_POINTS,
+    Method,
+    vocabulary_fingerprint,
+)
+from warehouse.store import AssessError, connect
 
 _TEMP_TABLES = (
     "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
     "_dsf0 _dif _dsf _evd _evu _cnt _fu _f"
 ).split()
-
-
-class AssessError(WarehouseError):
-    """An assessment that cannot run (unknown run, method clash, GX error); one line."""
 
 
 @dataclass
@@ -87,7 +89,7 @@ class AssessResult:
     points: float | None = None
     max_assessable: int | None = None
     band: str | None = None
-    max_points: int = 405
+    max_points: int = MAX_POINTS
     gx_success: bool | None = None
     seconds: float = 0.0
     error: str | None = None
@@ -497,8 +499,18 @@ _SCORE_COLUMNS = (
 )
 
 
+# The licence and format verdicts of the assessed datasets (_dsf) and distributions (_dif).
+_VERDICTS_SQL = (
+    "INSERT INTO verdicts SELECT ?, ?, ?, ?, dataset_id, NULL, open_raw, open_license_id, "
+    "open_status, open_status = 'open', NULL, NULL, NULL FROM _dsf "
+    "UNION ALL SELECT ?, ?, ?, ?, s.dataset_id, u.distribution_id, u.license_raw, u.license_id, "
+    "u.license_status, u.license_status = 'open', u.fmt_format, u.fmt_mr, u.fmt_np "
+    "FROM _dif u JOIN _dsf0 s USING (dk) WHERE NOT u.is_virtual"
+)
+
+
 def _delete(con: duckdb.DuckDBPyConnection, assessment_id: str) -> None:
-    for table in ("findings", "scores", "score_indicators", "assessments"):
+    for table in ("findings", "verdicts", "scores", "score_indicators", "assessments"):
         con.execute(f"DELETE FROM {table} WHERE assessment_id = ?", [assessment_id])
 
 
@@ -525,6 +537,7 @@ def _write(
             "SELECT ?, ?, ?, ?, * FROM _f",
             key,
         )
+        con.execute(_VERDICTS_SQL, key * 2)
         content_codes = [c.code for c in method.checks if c.kind == "content"]
         if content_codes:  # reported at no points; codes the method does not know are left out
             con.execute(
@@ -624,7 +637,8 @@ def pending_runs(
     con: duckdb.DuckDBPyConnection, method: Method = CURRENT, include: Iterable[str] = ()
 ) -> list[str]:
     """`include` plus each portal's latest and previous ok snapshots that have no ok assessment
-    under `method` (the previous one, so score_changes can tell city from method)."""
+    under `method` (the previous one, so score_changes can tell city from method); an
+    assessment without its stored verdicts (made before they were) counts as none."""
     rows = con.execute(
         """
         SELECT run_id FROM (
@@ -634,7 +648,10 @@ def pending_runs(
         ) r
         WHERE k <= 2 AND NOT EXISTS (
             SELECT 1 FROM assessments a
-            WHERE a.run_id = r.run_id AND a.method_version = ? AND a.status = 'ok')
+            WHERE a.run_id = r.run_id AND a.method_version = ? AND a.status = 'ok'
+              -- assessed before verdicts were stored: again, so the mixes have rows to read
+              AND (a.dataset_count = 0
+                   OR EXISTS (SELECT 1 FROM verdicts v WHERE v.assessment_id = a.assessment_id)))
         ORDER BY started_at, run_id
         """,
         [method.version],

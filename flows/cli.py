@@ -20,10 +20,14 @@ from flows.config import ConfigError, Portal, load_portals, select
 from flows.schedule import ScheduleError
 from warehouse.store import DEFAULT_PATH, WarehouseError, connect, connect_waiting
 
+# Exit codes: 0 ok; 1 a known failure (one line on stderr: bad portals.yaml, warehouse locked,
+# nothing assessed yet ...); 2 usage (argparse's own code); 3 a portal failed (recorded, the
+# others went on).
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PORTAL_FAILED = 0, 1, 2, 3
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = ["flows.assess", "flows.linkcheck", "flows.schedule", "flows.status"]
+COMMAND_MODULES: list[str] = ["flows.assess", "flows.links.check", "flows.schedule", "flows.status"]
 
 
 class UsageError(Exception):
@@ -43,8 +47,6 @@ def _say(line: str) -> None:
 
 def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
     _prefect_env(args.verbose)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
     from flows.pipeline import run_pipeline
 
     # Before Prefect's ~10 s start: if another process (a scheduled run) holds the warehouse,
@@ -60,14 +62,13 @@ def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
 
         def pipeline() -> None:
             try:
-                with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-                    outcome["results"] = run_pipeline(
-                        portals,
-                        args.warehouse,
-                        args.site,
-                        retries=args.retries,
-                        retry_delay=args.retry_delay,
-                    )
+                outcome["results"] = run_pipeline(
+                    portals,
+                    args.warehouse,
+                    args.site,
+                    retries=args.retries,
+                    retry_delay=args.retry_delay,
+                )
             except BaseException as exc:  # re-raised below, in the main thread
                 outcome["error"] = exc
 
@@ -91,7 +92,7 @@ def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
         f"done: {len(results) - len(failed)} ok, {len(failed)} failed; scorecard at {Path(args.site) / 'index.html'}",
         file=sys.stderr,
     )
-    return 0 if not failed else 3
+    return EXIT_OK if not failed else EXIT_PORTAL_FAILED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -139,7 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {p.id}: {p.url} ({p.platform})", file=sys.stderr)
         args.portals = str(portals_file)
         code = _run_flow(portals, args)
-    return 0 if code in (0, 3) else code
+    return EXIT_OK if code in (EXIT_OK, EXIT_PORTAL_FAILED) else code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,13 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
-        return 2
+        return EXIT_USAGE
     previous = _install_stop_handlers()  # `serve` and `server` put their own in place
     try:
         return args.func(args)
-    except (ConfigError, WarehouseError, UsageError, ScheduleError) as exc:
+    except UsageError as exc:  # a usage problem argparse cannot see
         print(f"odwatch: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except (ConfigError, WarehouseError, ScheduleError) as exc:
+        print(f"odwatch: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         _say(INTERRUPTED)
         return 130

@@ -15,8 +15,7 @@ import duckdb
 
 from checks.export import write_csv
 from dashboards.fixlist import render_json, render_table
-from flows.assess import AssessError
-from warehouse.store import connect
+from warehouse.store import AssessError, connect
 
 FIX_COLUMNS = (
     "rank",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import Portal
 from flows.harvest import HarvestResult, harvest_portal
-from flows.linkcheck import check_links
-from flows.publish import publish_site
+from flows.links.check import check_links
+from flows.publish import SiteResult, artifact_rows, publish_site, scorecard_markdown
 from warehouse.store import Warehouse
 
 # Open warehouses by path. Tasks get the path, not the connection, so that Prefect's run
@@ -64,7 +67,7 @@ def check_links_task(
 ) -> str:
     """Check the due URLs of the portals' latest snapshots (never checked ones first).
     With `max_urls`: at most that many, and no content sampling (a quick check)."""
-    from flows.linkcheck import LinkCheckOptions
+    from flows.links.check import LinkCheckOptions
 
     options = (
         LinkCheckOptions(max_urls=max_urls, content_sample=0)
@@ -89,12 +92,26 @@ def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
     return f"{len(results)} snapshot(s) assessed" + (f" ({scored})" if scored else "")
 
 
+def publish_artifacts(result: SiteResult) -> tuple[Any, Any]:
+    """A markdown summary and a table of portal scores as Prefect artifacts (call inside a
+    flow or task run, so they attach to it)."""
+    md = create_markdown_artifact(
+        markdown=scorecard_markdown(result),
+        key="odwatch-scorecard",
+        description="odwatch: which cities really release their data",
+    )
+    table = create_table_artifact(
+        table=artifact_rows(result.rows),
+        key="odwatch-portal-scores",
+        description="Latest score of every portal",
+    )
+    return md, table
+
+
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(warehouse_path: str, portals: list[Portal], site_dir: str) -> str:
     """Write the site, attach its summary and score table as Prefect artifacts, and return
     where it is plus one line per city."""
-    from flows.publish import publish_artifacts
-
     results = []
     cur = _wh(warehouse_path).cursor()
     try:
@@ -161,4 +178,6 @@ def odwatch_run(
 def run_pipeline(
     portals: list[Portal], warehouse_path: str | Path, site_dir: str | Path, **kw
 ) -> list[HarvestResult]:
-    return odwatch_run(portals, str(warehouse_path), str(site_dir), **kw)
+    """Run the flow once, without the heartbeat thread (it costs ~1 s per run, ../shared/STACK.md)."""
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return odwatch_run(portals, str(warehouse_path), str(site_dir), **kw)

@@ -1,4 +1,4 @@
-"""Write the static scorecard from the warehouse: pages, downloads, badges; Prefect artifacts.
+"""Write the static scorecard from the warehouse: pages, downloads, badges; the artifacts' rows.
 
 ``publish_site(con, portals, site_dir)`` reads with SELECTs only (a read-only connection or a
 cursor will do), renders with :mod:`dashboards.render` (pure) and writes the whole site into a
@@ -30,12 +30,12 @@ from typing import Any
 
 import duckdb
 
-from checks.scoring import CURRENT, method_fingerprint
+from checks.metadata import method_fingerprint
+from checks.scoring import CURRENT, DIMENSIONS, MAX_POINTS
 from dashboards import i18n, render
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.publish_data import (
-    DIMENSIONS,
     SiteData,
     by_organization,
     changes,
@@ -428,7 +428,7 @@ def _line(r: dict) -> str:
         else ""
     )
     return (
-        f"{r['rank']:>4}. {city}: {released}{r['band']} {r['scaled']:.1f}/405{change}, "
+        f"{r['rank']:>4}. {city}: {released}{r['band']} {r['scaled']:.1f}/{MAX_POINTS}{change}, "
         f"{r['datasets']} datasets, {r['findings']} findings"
     ).replace("\u202f", " ")
 
@@ -476,7 +476,7 @@ def scorecard_markdown(result: SiteResult) -> str:
         f"{len(scored)} of {len(rows)} cities scored; site written to `{result.index}` "
         f"({result.files} files, {_human(result.bytes)}, {result.seconds:.1f} s).",
         "",
-        "| # | City | Really released | Points (of 405) | Band | Change | Datasets | Findings | Last harvest |",
+        f"| # | City | Really released | Points (of {MAX_POINTS}) | Band | Change | Datasets | Findings | Last harvest |",
         "|---:|---|---:|---:|---|---:|---:|---:|---|",
     ]
 
@@ -490,21 +490,3 @@ def scorecard_markdown(result: SiteResult) -> str:
         for r in rows
     ]
     return "\n".join(head + body) + "\n"
-
-
-def publish_artifacts(result: SiteResult) -> tuple[Any, Any]:
-    """A markdown summary and a table of portal scores as Prefect artifacts (call inside a
-    flow or task run, so they attach to it)."""
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
-
-    md = create_markdown_artifact(
-        markdown=scorecard_markdown(result),
-        key="odwatch-scorecard",
-        description="odwatch: which cities really release their data",
-    )
-    table = create_table_artifact(
-        table=artifact_rows(result.rows),
-        key="odwatch-portal-scores",
-        description="Latest score of every portal",
-    )
-    return md, table

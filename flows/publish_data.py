@@ -14,14 +14,11 @@ from typing import Any
 
 import duckdb
 
-from checks.assess_sql import url_signature_select
-from checks.facts import dataset_license, format_facts
-from checks.licenses import effective_license
+from checks.scoring import DIMENSIONS
 from dashboards.fixlist import group_by_dataset
 from flows.config import Portal
 from warehouse.store import portal_overview
 
-DIMENSIONS = ("findability", "accessibility", "interoperability", "reusability", "contextuality")
 SHARES = (
     "share_released",
     "share_open_license",
@@ -271,29 +268,20 @@ def indicators(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list
 
 def license_mix(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[dict]]:
     """Datasets per licence, each dataset counted under its least open licence (its own, or
-    its distributions' where they state one): the same rule as the open-licence share."""
+    its distributions' where they state one): the assessment's stored verdict, the same one
+    the open-licence share counts."""
     groups = con.execute(
         f"""
-        SELECT d.portal_id, d.license_raw, d.license_url_raw, d.license_title_raw,
-               coalesce(x.lics, []) AS lics, count(*) AS n
-        FROM latest_datasets d
-        LEFT JOIN (
-            SELECT run_id, dataset_id, list(license_raw ORDER BY position, distribution_id) AS lics
-            FROM latest_distributions WHERE portal_id IN {_in(ids)} GROUP BY ALL
-        ) x USING (run_id, dataset_id)
-        WHERE d.portal_id IN {_in(ids)}
+        SELECT v.portal_id, v.license_id, v.license_raw, v.license_status, count(*) AS n
+        FROM verdicts v JOIN latest_assessments a USING (assessment_id)
+        WHERE v.portal_id IN {_in(ids)} AND v.distribution_id IS NULL
         GROUP BY ALL
         """
     ).fetchall()
-    cache: dict[tuple, tuple[str, str]] = {}
     counts: dict[str, Counter] = defaultdict(Counter)
-    for pid, a, b, c, lics, n in groups:
-        key = (a, b, c, tuple(lics))
-        if key not in cache:
-            lic = effective_license(dataset_license(a, b, c), lics)
-            label = lic.license_id or (lic.raw.strip()[:60] if lic.raw else "")
-            cache[key] = (label, lic.status)
-        counts[pid][cache[key]] += n
+    for pid, license_id, raw, status, n in groups:
+        label = license_id or (raw.strip()[:60] if raw else "")
+        counts[pid][(label, status)] += n
     return {pid: _top(c, ("license", "status")) for pid, c in counts.items()}
 
 
@@ -308,35 +296,24 @@ def _top(counter: Counter, names: tuple[str, str], keep: int = 9) -> list[dict]:
 
 
 def format_mix(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[dict]]:
-    """Distributions per format as checks.formats judges it (declared > media type > URL)."""
-    # MATERIALIZED: planning the URL-signature expressions over the view directly takes seconds
+    """Distributions per format as the assessment judged it (checks.formats: declared > media
+    type > URL), read from its stored verdicts."""
     groups = con.execute(
         f"""
-        WITH src AS MATERIALIZED (
-            SELECT portal_id, format_raw, media_type_raw, url FROM latest_distributions
-            WHERE portal_id IN {_in(ids)}
-        )
-        SELECT portal_id, format_raw, media_type_raw, url_sig, count(*)
-        FROM ({url_signature_select("src")}) GROUP BY ALL
+        SELECT v.portal_id, coalesce(v.format, '') AS format,
+               CASE WHEN v.format IS NULL THEN 'unknown'
+                    WHEN v.machine_readable AND v.non_proprietary THEN 'open'
+                    WHEN v.machine_readable THEN 'machine-readable'
+                    ELSE 'other' END AS kind,
+               count(*) AS n
+        FROM verdicts v JOIN latest_assessments a USING (assessment_id)
+        WHERE v.portal_id IN {_in(ids)} AND v.distribution_id IS NOT NULL
+        GROUP BY ALL
         """
     ).fetchall()
-    cache: dict[tuple, tuple[str, str]] = {}
     counts: dict[str, Counter] = defaultdict(Counter)
-    for pid, fmt, media, sig, n in groups:
-        key = (fmt, media, sig)
-        if key not in cache:
-            facts = format_facts(fmt, media, sig)
-            kind = (
-                "unknown"
-                if not facts["fmt_format"]
-                else "open"
-                if facts["fmt_mr"] and facts["fmt_np"]
-                else "machine-readable"
-                if facts["fmt_mr"]
-                else "other"
-            )
-            cache[key] = (facts["fmt_format"] or "", kind)
-        counts[pid][cache[key]] += n
+    for pid, fmt, kind, n in groups:
+        counts[pid][(fmt, kind)] += n
     return {pid: _top(c, ("format", "kind")) for pid, c in counts.items()}
 
 

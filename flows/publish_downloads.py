@@ -18,9 +18,10 @@ from typing import Any
 import duckdb
 
 from checks.export import write_csv
+from checks.scoring import DIMENSIONS
 from dashboards import i18n
 from flows.config import Portal
-from flows.publish_data import DIMENSIONS, SiteData
+from flows.publish_data import SiteData
 
 LICENSE_NAME = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"

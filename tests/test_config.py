@@ -153,7 +153,7 @@ def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):
     path.write_text(GOOD.replace("url: https://opendata.ruhr", "url: ftp://opendata.ruhr"))
     code = main(["run", "--portals", str(path), "--warehouse", str(tmp_path / "w.duckdb")])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 1
     assert err == (
         f"odwatch: error: {path}: portal 'bochum' (#1): bad url 'ftp://opendata.ruhr'; "
         "give the portal's base URL, e.g. https://opendata.example.de\n"
@@ -161,15 +161,33 @@ def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):
 
 
 def test_cli_missing_file_and_unknown_only(tmp_path, capsys):
-    assert main(["run", "--portals", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["run", "--portals", str(tmp_path / "nope.yaml")]) == 1
     assert (
         capsys.readouterr().err
         == f"odwatch: error: {tmp_path / 'nope.yaml'}: file not found; pass --portals FILE or create portals.yaml\n"
     )
     path = tmp_path / "portals.yaml"
     path.write_text(GOOD)
-    assert main(["run", "--portals", str(path), "--only", "bohcum"]) == 2
+    assert main(["run", "--portals", str(path), "--only", "bohcum"]) == 1
     assert (
         capsys.readouterr().err
         == f"odwatch: error: {path}: --only bohcum: no portal with that id; known ids: bochum\n"
     )
+
+
+def test_exit_codes_usage_is_2_known_failure_is_1(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse: unknown option
+        main(["run", "--no-such-option"])
+    assert exc.value.code == 2
+    assert main([]) == 2  # no command: the help, on stderr
+    assert main(["run", "--portals", str(tmp_path / "nope.yaml")]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith("odwatch: error: ")
+
+
+def test_version_comes_from_the_installed_metadata():
+    from importlib.metadata import version
+
+    import flows
+    from warehouse.store import CODE_VERSION
+
+    assert flows.__version__ == CODE_VERSION == version("odwatch")

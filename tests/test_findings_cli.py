@@ -171,16 +171,16 @@ def test_findings_json_and_table(warehouse, capsys):
 def test_findings_errors_are_one_line(warehouse, tmp_path, capsys):
     path, _ = warehouse
     code, out, err = run(capsys, "findings", "--portal", "stadt", "--warehouse", path)
-    assert (code, out) == (2, "")
+    assert (code, out) == (1, "")
     assert err == (
         f"odwatch: error: {path}: no assessment of portal 'stadt' in the warehouse; "
         "run 'odwatch assess' (assessed portals: none)\n"
     )
     run(capsys, "assess", "--warehouse", path, "-q", "--no-expectations")
     code, _, err = run(capsys, "findings", "--portal", "nowhere", "--warehouse", path)
-    assert code == 2
+    assert code == 1
     assert err.endswith("(assessed portals: stadt)\n")
     missing = tmp_path / "none.duckdb"
     code, _, err = run(capsys, "findings", "--portal", "stadt", "--warehouse", str(missing))
-    assert (code, err.count("\n")) == (2, 1)
+    assert (code, err.count("\n")) == (1, 1)
     assert "no warehouse here yet" in err

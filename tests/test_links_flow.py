@@ -12,7 +12,7 @@ from faultserver import FaultServer
 
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from flows.linkcheck import LinkCheckOptions, check_links
+from flows.links.check import LinkCheckOptions, check_links
 from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
@@ -383,8 +383,8 @@ def test_unknown_portal_and_no_snapshot_are_one_line_errors(tmp_path, capsys) ->
         "--warehouse",
         str(tmp_path / "w.duckdb"),
     ]
-    assert main([*args, "--portal", "nope"]) == 2
-    assert main(args) == 2
+    assert main([*args, "--portal", "nope"]) == 1
+    assert main(args) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (
         f"odwatch: error: {portals_yaml}: --portal nope: no portal with that id; known ids: leer"

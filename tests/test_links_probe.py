@@ -10,8 +10,8 @@ import pytest
 from faultserver import FaultServer
 
 from flows.adapters.http import USER_AGENT
-from flows.hostpool import run_per_host
-from flows.probe import Prober, Resolver
+from flows.links.hostpool import run_per_host
+from flows.links.probe import Prober, Resolver
 
 TIMEOUT = (1.0, 1.0)
 
@@ -294,7 +294,7 @@ def _decided(local) -> dict[str, tuple[str, str] | None]:
 
 
 def test_triage_resolves_each_host_once(monkeypatch) -> None:
-    from flows.linkcheck import triage
+    from flows.links.check import triage
 
     monkeypatch.delenv("ODWATCH_OFFLINE", raising=False)
     lookup, asked = _fake_dns({"good.test": "93.184.216.34"})
@@ -322,7 +322,7 @@ def test_triage_resolves_each_host_once(monkeypatch) -> None:
 
 
 def test_no_name_resolving_means_our_network_is_down_not_the_links(monkeypatch) -> None:
-    from flows.linkcheck import triage
+    from flows.links.check import triage
 
     monkeypatch.delenv("ODWATCH_OFFLINE", raising=False)
     lookup, _ = _fake_dns({})
@@ -336,7 +336,7 @@ def test_no_name_resolving_means_our_network_is_down_not_the_links(monkeypatch) 
 
 
 def test_offline_mode_looks_up_no_names(monkeypatch) -> None:
-    from flows.linkcheck import triage
+    from flows.links.check import triage
 
     monkeypatch.setenv("ODWATCH_OFFLINE", "1")
     lookup, asked = _fake_dns({"good.test": "93.184.216.34"})

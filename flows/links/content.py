@@ -21,9 +21,9 @@ from checks.licenses import classify_license_fields, distribution_license
 from checks.links import host_key
 from checks.stars import distribution_stars
 from checks.tables import Shape, same_series, shape_of
-from flows import linkstore
-from flows.hostpool import run_per_host
-from flows.probe import Prober, ProbeResult, sha256
+from flows.links.hostpool import run_per_host
+from flows.links.probe import Prober, ProbeResult, sha256
+from warehouse import links as linkstore
 from warehouse.store import Warehouse
 
 # Sample tabular and JSON files first; services and web pages are not files to open.
