@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +21,10 @@ CORPUS = Path(os.environ.get("ODWATCH_CORPUS", ROOT.parent / "shared" / "corpus"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# No test may start a Prefect server of its own by accident (each costs ~12 CPU-s): flows
+# run against the session's shared server (prefect_harness); tests/test_shutdown.py allows
+# it again for the `odwatch run` whose temporary server it checks.
+os.environ["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"
 os.environ["ODWATCH_ALLOW_PRIVATE_URLS"] = "1"  # local test servers live on 127.0.0.1
 # Recorded corpus URLs name real hosts; with no network, the link checker must not spend
 # the suite's time on DNS look-ups that cannot succeed.
@@ -57,13 +67,110 @@ def br_packages(corpus: Path) -> list[dict]:
     return page["result"]["results"]
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect server for the whole session (ephemeral mode, SQLite)."""
-    from prefect.testing.utilities import prefect_test_harness
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This session's temporary directory, the same for every xdist worker (each worker's
+    basetemp is `<session basetemp>/popen-gwN`)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVER_DEADLINE = 300  # only so that a hang fails; the wait ends on the "ready" line
+
+
+def _start_prefect_server(home: Path) -> dict:
+    """`odwatch server` on a free port; returns once it says it is ready (or why not)."""
+    port = _free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "server", "--port", str(port)]
+            + ["--prefect-home", str(home), "-q"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,  # outlives the worker that started it; the session stops it
+        )
+    deadline = time.monotonic() + SERVER_DEADLINE
+    while time.monotonic() < deadline and proc.poll() is None:
+        if "odwatch: Prefect server ready" in log.read_text(errors="replace"):
+            return {"api": f"http://127.0.0.1:{port}/api", "pid": proc.pid, "log": str(log)}
+        time.sleep(0.2)
+    said = log.read_text(errors="replace")[-3000:]
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    return {"error": f"odwatch server (exit {proc.poll()}) not ready: {said}", "pid": None}
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One Prefect server (`odwatch server`, SQLite) for the whole session, shared by the
+    xdist workers: the first worker that needs it starts it, the others find its address in
+    `prefect-server.json` (api, pid, log); pytest_unconfigure of the main process stops it. Tests on it must
+    filter what they read by their own flows, deployments or artifacts."""
+    shared = _shared_dir(tmp_path_factory)
+    info = shared / "prefect-server.json"
+    with (shared / "prefect-server.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not info.exists():
+            info.write_text(json.dumps(_start_prefect_server(shared / "prefect-server")))
+    server = json.loads(info.read_text())
+    if "error" in server:
+        pytest.fail(server["error"])
+    return server
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_server: dict) -> str:
+    return prefect_server["api"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the shared Prefect server (main process only: it ends after every worker)."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if hasattr(config, "workerinput") or factory is None or factory._basetemp is None:
+        return
+    info = factory.getbasetemp() / "prefect-server.json"
+    if not info.exists():
+        return
+    pid = json.loads(info.read_text()).get("pid")
+    if not pid:
+        return
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        proc.send_signal(signal.SIGTERM)  # odwatch server stops its Prefect server and exits
+        proc.wait(SERVER_DEADLINE)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        os.killpg(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_api: str):
+    """Flows run in-process against the session's shared Prefect server."""
+    import prefect.context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        # as prefect_test_harness does: also the process-wide settings, so that flows run in
+        # another thread (odwatch runs its pipeline beside the main thread) report here too
+        # instead of starting an ephemeral server of their own
+        with prefect.context._temporary_global_settings_context(
+            prefect.context.get_settings_context()
+        ):
+            yield prefect_api
 
 
 @pytest.fixture

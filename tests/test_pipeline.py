@@ -103,17 +103,6 @@ def test_unreachable_portal_is_retried_by_prefect_then_recorded(tmp_path, capfd)
     assert "down: FAILED after" in capfd.readouterr().err
 
 
-def test_demo_runs_the_whole_pipeline_on_sample_portals(tmp_path, capfd):
-    wh, site = tmp_path / "demo.duckdb", tmp_path / "site"
-    assert main(["demo", "--retries", "0", "--warehouse", str(wh), "--site", str(site)]) == 0
-    err = capfd.readouterr().err
-    assert "musterstadt: ok, 6 datasets, 10 distributions" in err
-    assert "beispielhausen: ok, 3 datasets, 3 distributions" in err
-    assert "kaputtdorf: FAILED" in err and "expected CKAN JSON, got text/html" in err
-    html = (site / "index.html").read_text()
-    assert html.count("<tr data-portal=") == 3
-
-
 def test_demo_over_the_recorded_corpus(corpus, tmp_path, capfd):
     wh = tmp_path / "corpus.duckdb"
     code = main(

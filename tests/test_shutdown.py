@@ -37,6 +37,7 @@ def test_run_stopped_mid_harvest_leaves_no_process_behind(br_packages, tmp_path,
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+        env["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "true"  # what odwatch run does by default
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "run", "--portals", str(portals)]
             + ["--warehouse", str(tmp_path / "w.duckdb"), "--site", str(tmp_path / "site")]

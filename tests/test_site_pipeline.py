@@ -1,5 +1,6 @@
-"""`odwatch demo` end to end: the run ends with where the scorecard is and one line per city
-on stdout, and leaves a markdown summary and a score table as Prefect artifacts."""
+"""`odwatch demo` end to end (one run, its assertions together: each demo run costs ~15 s):
+a line per portal on stderr as it finishes, then where the scorecard is and one line per city
+on stdout, and a markdown summary and a score table as Prefect artifacts."""
 
 from __future__ import annotations
 
@@ -12,26 +13,43 @@ from flows.cli import main
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def _latest(key: str):
-    """The newest artifact under `key` (other tests' runs share the Prefect server)."""
+def _artifact(key: str, warehouse: str):
+    """The artifact under `key` of the run that wrote `warehouse` (the session's Prefect
+    server is shared with other tests' runs, which make artifacts under the same keys)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
 
     with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["odwatch-run"])), limit=200
+        )
+        ours = [r.id for r in runs if r.parameters.get("warehouse_path") == warehouse]
+        assert len(ours) == 1, f"{len(ours)} odwatch-run flow runs wrote {warehouse}"
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC,
-            limit=1,
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ours)),
         )
-    assert found, f"no artifact {key!r}"
+    assert len(found) == 1, f"{len(found)} artifacts {key!r} from the run that wrote {warehouse}"
     return found[0]
 
 
 def test_run_prints_the_scorecard_and_makes_artifacts(tmp_path, capfd) -> None:
     wh, site = tmp_path / "demo.duckdb", tmp_path / "site"
     assert main(["demo", "--retries", "0", "--warehouse", str(wh), "--site", str(site)]) == 0
-    out = capfd.readouterr().out.splitlines()
+    said = capfd.readouterr()
+    # stderr: one line per portal as it finishes
+    assert "musterstadt: ok, 6 datasets, 10 distributions" in said.err
+    assert "beispielhausen: ok, 3 datasets, 3 distributions" in said.err
+    assert "kaputtdorf: FAILED" in said.err and "expected CKAN JSON, got text/html" in said.err
+    assert (site / "index.html").read_text().count("<tr data-portal=") == 3
+    out = said.out.splitlines()
     assert out[0].startswith(f"scorecard: {site / 'index.html'} (3 cities, ")
     assert [line.split(":")[0] for line in out[1:]] == [
         # ranked by the really-released share: the demo serves its files locally (one dead
@@ -45,9 +63,9 @@ def test_run_prints_the_scorecard_and_makes_artifacts(tmp_path, capfd) -> None:
     assert "not scored; last harvest failed: " in out[3]
     assert (site / "de" / "city" / "musterstadt.html").is_file()
 
-    md = _latest("odwatch-scorecard")
+    md = _artifact("odwatch-scorecard", str(wh))
     assert md.type == "markdown" and "| 1 | Beispielhausen |" in md.data
-    table = _latest("odwatch-portal-scores")
+    table = _artifact("odwatch-portal-scores", str(wh))
     assert table.type == "table"
     rows = table.data if isinstance(table.data, list) else json.loads(table.data)
     assert [r["portal"] for r in rows] == ["beispielhausen", "musterstadt", "kaputtdorf"]
