@@ -8,9 +8,10 @@ classifiers filled from the distinct raw values: ``_lk_fmt``, ``_lk_lic``, ``_lk
 the link checker for this run, possibly empty) and, when link checks exist, ``_lk_links``.
 Statements:
 
-1. ``_dsf0`` dataset facts, ``_dif`` distribution facts (a dataset without distributions gets
-   one stand-in row), ``_dsf`` dataset facts with openness, freshness and ``released`` (the
-   headline: :func:`checks.metadata.released`).
+1. ``_dsf0`` dataset facts, ``_difa`` distribution facts (a dataset without distributions
+   gets one stand-in row), ``_dif`` the distributions scores count (a dataset's generated
+   exports once: :func:`checks.facts.counted_units`), ``_dsf`` dataset facts with openness,
+   freshness and ``released`` (the headline: :func:`checks.metadata.released`).
 2. ``_evd`` / ``_evu``: one column per rule (``r_<indicator>``, ``c_<code>``) holding the
    finding code, NULL (passes) or ``'~'`` (not judged); ``_evu`` also marks each dataset's
    best distribution.
@@ -27,6 +28,7 @@ from checks.facts import (
     ACCESS_RIGHTS_PATTERN,
     CONTACT_URL_PATTERN,
     EMAIL_PATTERN,
+    GENERATED_ORDER_SQL,
     URL_PATTERN,
     present_sql,
     regex_sql,
@@ -106,7 +108,7 @@ LEFT JOIN _lk_lic3 l
         else ""
     )
     units = f"""
-CREATE OR REPLACE TEMP TABLE _dif AS
+CREATE OR REPLACE TEMP TABLE _difa AS
 SELECT
     row_number() OVER () AS uk,
     s.dk,
@@ -127,6 +129,7 @@ SELECT
     CASE WHEN {own_present} THEN ol.status ELSE s.license_status END AS license_status,
     CASE WHEN {own_present} THEN ol.vocab ELSE s.license_vocab END AS license_vocab,
     CASE WHEN {own_present} THEN ol.license_id ELSE s.license_id END AS license_id,
+    coalesce(x.generated, false) AS generated,
     {p("x.rights")} AS has_rights,
     x.byte_size IS NOT NULL AS has_byte_size,
     {link_cols}
@@ -138,6 +141,14 @@ LEFT JOIN _lk_fmt f
       AND f.url_sig IS NOT DISTINCT FROM x.url_sig
 LEFT JOIN _lk_lic ol ON ol.raw = x.license_raw
 {link_joins}
+"""
+    # the units scores count: every distribution the publisher made, and of the generated
+    # ones (an Opendatasoft export per format) one per dataset (checks.facts.counted_units)
+    counted = f"""
+CREATE OR REPLACE TEMP TABLE _dif AS
+SELECT * FROM _difa
+WHERE NOT generated
+   OR uk IN (SELECT first(uk ORDER BY {GENERATED_ORDER_SQL}) FROM _difa WHERE generated GROUP BY dk)
 """
     grace = f"to_days(CAST(period_days + {method.grace_days} AS INTEGER))"
     freshness = f"""CASE
@@ -169,7 +180,7 @@ SELECT s.*, fr.freshness,
        op.open_status, op.open_raw, op.open_license_id, {RELEASED_SQL} AS released
 FROM _dsf0 s JOIN fr USING (dk) JOIN op USING (dk)
 """
-    return [dataset, units, datasets]
+    return [dataset, units, counted, datasets]
 
 
 def _levels(method: Method) -> tuple[list, list, list]:

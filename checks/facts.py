@@ -149,6 +149,39 @@ def format_facts(format_raw: str | None, media_type_raw: str | None, url: str | 
     }
 
 
+# --- which distributions count: a dataset's generated exports count once ---------------------
+
+#: SQL ORDER BY picking a dataset's one counted generated distribution (the twin of
+#: :func:`_generated_rank`): machine-readable first, then open formats, then position, id.
+GENERATED_ORDER_SQL = "fmt_mr DESC, fmt_np DESC, position NULLS LAST, distribution_id"
+
+
+def _generated_rank(u: Mapping[str, Any]) -> tuple:
+    pos = u.get("position")
+    return (
+        not u["fmt_mr"],
+        not u["fmt_np"],
+        pos is None,
+        pos if pos is not None else 0,
+        u.get("distribution_id") or "",
+    )
+
+
+def counted_units(units: list[Facts]) -> list[Facts]:
+    """The distributions of one dataset that scores count, in their order.
+
+    Every distribution the publisher made counts; of those the platform generated (an
+    Opendatasoft dataset's 9-15 exports of the same records) only the best machine-readable
+    one does, so an automatic export neither multiplies a dataset's distributions nor its
+    format shares. SQL: ``_dif`` in :func:`checks.assess_sql.facts_sql`.
+    """
+    generated = [u for u in units if u.get("generated")]
+    if not generated:
+        return units
+    best = min(generated, key=_generated_rank)
+    return [u for u in units if not u.get("generated") or u is best]
+
+
 # --- facts of one record (the per-record path; flows/assess.py computes the same in SQL) -------
 
 
@@ -241,6 +274,7 @@ def distribution_facts(
         "license_raw": raw,
         "license_status": status,
         "license_vocab": vocab,
+        "generated": bool(d.get("generated")),
         "has_rights": present(d.get("rights")),
         "has_byte_size": d.get("byte_size") is not None,
         "access_link": links.get(access_url) if present(access_url) else None,

@@ -9,6 +9,9 @@ titles. ``checks/data/licenses.csv`` maps each known spelling, reduced to a look
 
 Nothing is guessed: a value whose key is not in the table is ``status="unknown"`` with the raw
 value kept, never counted as open. Free-text titles are recognised only through explicit rows.
+Separators and version dots are not guessing: when the exact key is not in the table, the
+compact key (:func:`compact_license_key`: the key without ASCII punctuation and spaces) is
+looked up among the table's own rows, and counts only where it names one licence.
 
 Statuses:
 
@@ -17,8 +20,10 @@ Statuses:
 ``unknown``   a value is present but not in the table (a custom text, a link to terms).
 ``missing``   no value (None, empty, whitespace) or an explicit "licence not specified".
 
-The same key can be computed in DuckDB with :data:`LICENSE_KEY_SQL`, so snapshots can be joined
-to the CSV in SQL (``read_csv('checks/data/licenses.csv', all_varchar=true)``).
+The same keys can be computed in DuckDB with :data:`LICENSE_KEY_SQL` and
+:data:`LICENSE_COMPACT_KEY_SQL`, so snapshots can be joined to the CSV in SQL
+(``read_csv('checks/data/licenses.csv', all_varchar=true)``): the exact key first, else the
+compact key among the compact keys that name one ``license_id``.
 """
 
 from __future__ import annotations
@@ -59,6 +64,19 @@ _KEY = KeyRecipe(
 )
 
 
+#: ASCII punctuation and the space (0x20-0x2f, 0x3a-0x40, 0x5b-0x60, 0x7b-0x7e): what the
+#: compact key drops. Written with \\x escapes, which Python's re and RE2 read alike.
+_PUNCTUATION = r"[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]"
+
+# The compact key: the lookup key without any ASCII punctuation or space, so the separators
+# and version dots people vary lose their weight: "dl-de/by-2.0", "DL-DE->BY-2.0",
+# "DL-DE BY 2.0", "dl-de-by-2-0" and "dl-de-by-20" all become "dldeby20"; "§ 5 UrhG" and
+# "§5 UrhG" both "§5urhg". Used only when the exact key is not in the table, and only where
+# every table row with that compact key names the same licence (so "cc-by-nc/3.0", GovData's
+# German port, and "cc-by-nc-3.0", the unported licence, stay apart).
+_COMPACT = KeyRecipe(replace=_KEY.replace, steps=(*_KEY.steps, (_PUNCTUATION, "", True)))
+
+
 def normalize_license_key(raw: str | None) -> str:
     """Reduce a raw licence value to the lookup key used in ``licenses.csv``.
 
@@ -80,6 +98,24 @@ LICENSE_KEY_SQL: str = _KEY.sql
 def license_key_sql(col: str) -> str:
     """The DuckDB expression for the licence key of column (or SQL expression) ``col``."""
     return LICENSE_KEY_SQL.format(col=col)
+
+
+def compact_license_key(raw: str | None) -> str:
+    """:func:`normalize_license_key` without ASCII punctuation and spaces (the fallback key).
+
+    ``"DL-DE->BY-2.0"`` -> ``"dldeby20"``; ``"Datenlizenz Deutschland Zero – Version 2.0"``
+    -> ``"datenlizenzdeutschlandzeroversion20"``. :data:`LICENSE_COMPACT_KEY_SQL` computes it.
+    """
+    return _COMPACT.key(raw)
+
+
+#: DuckDB SQL expression computing :func:`compact_license_key`; ``{col}`` is the column.
+LICENSE_COMPACT_KEY_SQL: str = _COMPACT.sql
+
+
+def license_compact_key_sql(col: str) -> str:
+    """The DuckDB expression for the compact licence key of ``col``."""
+    return LICENSE_COMPACT_KEY_SQL.format(col=col)
 
 
 @dataclass(frozen=True)
@@ -150,6 +186,29 @@ def _index() -> dict[str, dict[str, Any]]:
     return index
 
 
+@lru_cache(maxsize=1)
+def _compact_index() -> dict[str, dict[str, Any]]:
+    """compact key -> the first table row with it, for compact keys naming one licence only."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in _table():
+        groups.setdefault(compact_license_key(row["key"]), []).append(row)
+    return {
+        compact: rows[0]
+        for compact, rows in groups.items()
+        if compact and len({r["license_id"] for r in rows}) == 1
+    }
+
+
+def _lookup(key: str, raw: str | None) -> tuple[dict[str, Any] | None, bool]:
+    """(table row, matched exactly) for a key; the compact key is the fallback."""
+    if not key:
+        return None, False
+    row = _index().get(key)
+    if row is not None:
+        return row, True
+    return _compact_index().get(compact_license_key(raw)), False
+
+
 def _status(is_open: bool | None) -> Status:
     if is_open is None:
         return "missing"
@@ -159,7 +218,7 @@ def _status(is_open: bool | None) -> Status:
 def classify_license(raw: str | None) -> License:
     """Classify one raw licence value (id, URI or title) via the licence table."""
     key = normalize_license_key(raw)
-    row = _index().get(key) if key else None
+    row, exact = _lookup(key, raw)
     if row is None:
         return License(
             raw=raw,
@@ -186,7 +245,8 @@ def classify_license(raw: str | None) -> License:
         share_alike=row["share_alike"],
         non_commercial=row["non_commercial"],
         no_derivatives=row["no_derivatives"],
-        in_vocabulary=row["in_vocabulary"],
+        # a vocabulary URI counts only as written; a near spelling of it is not the URI
+        in_vocabulary=row["in_vocabulary"] and exact,
         url=row["url"] or None,
     )
 

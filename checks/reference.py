@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from checks.facts import Facts, dataset_facts, dataset_license, distribution_facts
+from checks.facts import Facts, counted_units, dataset_facts, dataset_license, distribution_facts
 from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA, released
 from checks.scoring import CURRENT, Method, band
 
@@ -48,7 +48,7 @@ def assess_dataset(
         ds.get("license_raw"), ds.get("license_url_raw"), ds.get("license_title_raw")
     )
     ordered = sorted(dists, key=_sort_key)
-    units = [distribution_facts(d, ds_lic, links) for d in ordered] or [
+    units = counted_units([distribution_facts(d, ds_lic, links) for d in ordered]) or [
         distribution_facts(None, ds_lic, links)
     ]
     # openness of the dataset: the least open licence over its distributions

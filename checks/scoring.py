@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-METHOD_VERSION = "2026.11-3"
+METHOD_VERSION = "2026.12-1"
 
 Level = Literal["dataset", "distribution", "best-distribution"]
 Severity = Literal["error", "warning", "info"]
@@ -258,6 +258,8 @@ NOTES = (
     "distribution indicator (MQA would not count it at all).",
     "Interoperability counts each dataset's best distribution: the one with the most "
     "interoperability points (ties: lowest position, then id).",
+    "A platform's generated distributions (Opendatasoft's exports of a dataset's records) count "
+    "once per dataset: the best machine-readable one (then open format, position, id).",
     "Indicators that cannot be judged count neither way; bands use points scaled to 405 "
     "(points / assessable x 405).",
     "Freshness and future dates are judged at the snapshot's harvest time, not the wall clock.",
@@ -270,6 +272,12 @@ NOTES = (
     "released_datasets, released_unverified per portal); MQA points are unchanged.",
     "2026.11-3: adds the content checks' findings (kind content, no points) to the fix list and "
     "5-star openness to the scores (stars, stars_0..stars_5); MQA points are unchanged.",
+    "2026.12-1: German licences in their canonical short and long forms (dl-de/by-2.0, "
+    "DL-DE->BY-2.0, Datenlizenz Deutschland Zero - Version 2.0, §5 UrhG, Gemeinfrei) are "
+    "recognised, with or without separators and version dots; a platform's generated exports "
+    "(Opendatasoft: 9-15 per dataset) count once per dataset, the best machine-readable one, "
+    "and earn at most 3 stars: 4 and 5 stars are for linked data the publisher made; the "
+    "stars read the assessment's licence verdict.",
 )
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)

@@ -5,16 +5,24 @@
 2  machine-readable but proprietary (XLS, XLSX, SHP ...);
 3  an open standard format (CSV, JSON, GeoJSON, XML, KML, ODS, WMS/WFS ...);
 4  uses URIs (not judged: nothing in a file shows it; unused in practice);
-5  linked data (RDF, Turtle, N3, JSON-LD, SPARQL).
+5  linked data (RDF, Turtle, N3, JSON-LD, SPARQL) that the publisher made.
 
 The format is judged from the sniffed content where a sample was taken, else from the URL's
 file extension, else from the declared format or media type ("don't take the publisher's
 word"). The stars of a format come from ``checks/data/formats.csv``. A sniffed archive (ZIP)
 whose declared payload is known (``zip+csv``) is scored by its payload, as formats.py does.
 
+Levels 4 and 5 are judged, not given: a distribution the platform generated (an
+Opendatasoft export, ``generated`` in the stored rows) serialises the records under the
+platform's URIs, not linked data with a URI scheme of the publisher's own, so it earns at
+most 3 stars (reason ``generated-export``), whatever its format.
+
 Only a dead link takes stars away; a link we could not verify (blocked, timeout, 5xx) is
 not held against the publisher. A licence that is unknown or missing is not open: 0 stars,
-as in ckanext-qa. A dataset has the stars of its best distribution.
+as in ckanext-qa. The licence is not judged here: callers pass the stored licence verdict
+(the assessment's), and :func:`level_if_open` gives the level before the licence, which
+:data:`STARS_SQL` combines with a verdict in SQL. A dataset has the stars of its best
+distribution.
 """
 
 from __future__ import annotations
@@ -33,7 +41,21 @@ class StarRating:
     stars: int
     format: str | None  # the format the stars were given for
     source: Source | None  # where that format came from
-    reason: str  # kebab-case: license-not-open, link-dead, format, format-unknown
+    reason: str  # kebab-case: license-not-open, link-dead, format, format-unknown,
+    # generated-export
+
+
+#: The most stars a generated distribution (a platform's automatic export) can earn.
+GENERATED_MAX_STARS = 3
+
+#: SQL: the stars of a distribution from its level before the licence and its licence
+#: verdict (the twin of :func:`distribution_stars` given :func:`level_if_open`).
+STARS_SQL = "(CASE WHEN {license_status} = 'open' THEN {format_stars} ELSE 0 END)"
+#: SQL: the reason that goes with :data:`STARS_SQL` (a dead link wins over the licence).
+STARS_REASON_SQL = (
+    "(CASE WHEN {format_reason} = 'link-dead' OR {license_status} = 'open' "
+    "THEN {format_reason} ELSE 'license-not-open' END)"
+)
 
 
 def format_stars(fmt: str | None) -> int | None:
@@ -49,12 +71,45 @@ def distribution_stars(
     url: str | None = None,
     format_raw: str | None = None,
     media_type_raw: str | None = None,
+    generated: bool = False,
 ) -> StarRating:
-    """The 5-star level of one distribution."""
-    if link_outcome == "dead":
-        return StarRating(0, None, None, "link-dead")
+    """The 5-star level of one distribution, given its licence verdict."""
+    level = level_if_open(
+        link_outcome=link_outcome,
+        sniffed_format=sniffed_format,
+        url=url,
+        format_raw=format_raw,
+        media_type_raw=media_type_raw,
+        generated=generated,
+    )
+    if level.reason == "link-dead":
+        return level
     if license_open is not True:
         return StarRating(0, None, None, "license-not-open")
+    return level
+
+
+def level_if_open(
+    *,
+    link_outcome: str | None,
+    sniffed_format: str | None = None,
+    url: str | None = None,
+    format_raw: str | None = None,
+    media_type_raw: str | None = None,
+    generated: bool = False,
+) -> StarRating:
+    """The level a distribution earns if its licence is open: the link and the format only."""
+    if link_outcome == "dead":
+        return StarRating(0, None, None, "link-dead")
+    rating = _format_level(sniffed_format, url, format_raw, media_type_raw)
+    if generated and rating.stars > GENERATED_MAX_STARS:
+        return StarRating(GENERATED_MAX_STARS, rating.format, rating.source, "generated-export")
+    return rating
+
+
+def _format_level(
+    sniffed_format: str | None, url: str | None, format_raw: str | None, media_type_raw: str | None
+) -> StarRating:
     declared = normalize_format(format_raw, media_type_raw, None)
     from_url = format_from_url(url)
     candidates: list[tuple[Source, str | None]] = [

@@ -68,11 +68,12 @@ from checks.scoring import (
     Method,
     vocabulary_fingerprint,
 )
+from checks.stars import STARS_REASON_SQL, STARS_SQL
 from warehouse.store import AssessError, connect
 
 _TEMP_TABLES = (
     "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
-    "_dsf0 _dif _dsf _evd _evu _cnt _fu _f"
+    "_dsf0 _difa _dif _dsf _evd _evu _cnt _fu _f"
 ).split()
 
 
@@ -318,17 +319,58 @@ def _content_lookup(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str)
     )
 
 
-def _stars_lookup(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Fill ``_lk_stars(dataset_id, stars)``: the most stars of a dataset's distributions in
-    ``distribution_stars`` for this run (rows only for datasets the link checker rated)."""
-    if {"run_id", "dataset_id", "stars"} <= _columns(con, "distribution_stars"):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _lk_stars AS SELECT dataset_id, max(stars) AS stars "
-            "FROM distribution_stars WHERE run_id = ? GROUP BY dataset_id",
-            [run_id],
-        )
-    else:
+def _stars_lookup(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Fill ``_lk_stars(dataset_id, stars)``: the most stars of a dataset's distributions,
+    from the link checker's level before the licence (``distribution_stars.format_stars``) and
+    this assessment's own licence verdict of each distribution (``_difa``); rows only for the
+    datasets the link checker rated. Rows written before that column existed keep their
+    stars. Returns whether ``distribution_stars`` can be updated with the verdicts."""
+    cols = _columns(con, "distribution_stars")
+    if not {"run_id", "dataset_id", "distribution_id", "stars"} <= cols:
         con.execute("CREATE OR REPLACE TEMP TABLE _lk_stars (dataset_id VARCHAR, stars INTEGER)")
+        return False
+    levelled = "format_stars" in cols
+    stars = (
+        STARS_SQL.format(license_status="v.license_status", format_stars="ds.format_stars")
+        if levelled
+        else "ds.stars"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_stars AS
+        WITH v AS (
+            SELECT s.dataset_id, u.distribution_id, u.license_status
+            FROM _difa u JOIN _dsf0 s USING (dk) WHERE NOT u.is_virtual
+        )
+        SELECT ds.dataset_id,
+               max(CASE WHEN ds.format_stars IS NULL OR v.license_status IS NULL THEN ds.stars
+                        ELSE {stars} END) AS stars
+        FROM distribution_stars ds
+        LEFT JOIN v ON v.dataset_id = ds.dataset_id AND v.distribution_id = ds.distribution_id
+        WHERE ds.run_id = ?
+        GROUP BY ds.dataset_id
+        """
+        if levelled
+        else "CREATE OR REPLACE TEMP TABLE _lk_stars AS SELECT dataset_id, max(stars) AS stars "
+        "FROM distribution_stars WHERE run_id = ? GROUP BY dataset_id",
+        [run_id],
+    )
+    return levelled and "format_reason" in cols
+
+
+# The link checker's star rows of the run take this assessment's licence verdicts (judged
+# once, here): stars, reason and licence status follow from format_stars and the verdict.
+_STARS_UPDATE_SQL = f"""
+UPDATE distribution_stars SET
+    stars = {STARS_SQL.format(license_status="v.license_status", format_stars="distribution_stars.format_stars")},
+    reason = {STARS_REASON_SQL.format(license_status="v.license_status", format_reason="distribution_stars.format_reason")},
+    license_status = v.license_status
+FROM (SELECT s.dataset_id, u.distribution_id, u.license_status
+      FROM _difa u JOIN _dsf0 s USING (dk) WHERE NOT u.is_virtual) v
+WHERE distribution_stars.run_id = ? AND distribution_stars.format_stars IS NOT NULL
+  AND v.dataset_id = distribution_stars.dataset_id
+  AND v.distribution_id = distribution_stars.distribution_id
+"""
 
 
 def _link_lookup(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> bool:
@@ -366,7 +408,7 @@ _DATASET_COLUMNS = (
 )
 _DISTRIBUTION_COLUMNS = (
     "dataset_id, distribution_id, position, title, url, access_url, download_url, format_raw, "
-    "media_type_raw, license_raw, rights, byte_size"
+    "media_type_raw, license_raw, rights, byte_size, generated"
 )
 
 
@@ -457,13 +499,13 @@ def assess_run(
         _prepare(con, run_id)
         links = _link_lookup(con, run_id, portal_id)
         _content_lookup(con, run_id, portal_id)
-        _stars_lookup(con, run_id)
         phase("load")
         _build_lookups(con)
         phase("lookups")
         for sql in facts_sql(now, method, links):
             con.execute(sql)
         con.execute("DROP TABLE _di")  # its facts are in _dif now: free the memory
+        update_stars = _stars_lookup(con, run_id)
         for sql in evaluate_sql(method):
             con.execute(sql)
         phase("checks")
@@ -483,7 +525,18 @@ def assess_run(
                 raise AssessError(f"{run_id}: {exc}") from exc
             gx_success, gx_results = report.success, report.results
             phase("expectations")
-        _write(con, result, method, fingerprint, started_at, links, gx_success, gx_results, started)
+        _write(
+            con,
+            result,
+            method,
+            fingerprint,
+            started_at,
+            links,
+            gx_success,
+            gx_results,
+            started,
+            update_stars,
+        )
         phase("write")
     finally:
         _drop_temp(con)
@@ -499,13 +552,14 @@ _SCORE_COLUMNS = (
 )
 
 
-# The licence and format verdicts of the assessed datasets (_dsf) and distributions (_dif).
+# The licence and format verdicts of the assessed datasets (_dsf) and of every distribution
+# (_difa: generated ones too, which the scores count once but the stars rate one by one).
 _VERDICTS_SQL = (
     "INSERT INTO verdicts SELECT ?, ?, ?, ?, dataset_id, NULL, open_raw, open_license_id, "
     "open_status, open_status = 'open', NULL, NULL, NULL FROM _dsf "
     "UNION ALL SELECT ?, ?, ?, ?, s.dataset_id, u.distribution_id, u.license_raw, u.license_id, "
     "u.license_status, u.license_status = 'open', u.fmt_format, u.fmt_mr, u.fmt_np "
-    "FROM _dif u JOIN _dsf0 s USING (dk) WHERE NOT u.is_virtual"
+    "FROM _difa u JOIN _dsf0 s USING (dk) WHERE NOT u.is_virtual"
 )
 
 
@@ -524,6 +578,7 @@ def _write(
     gx_success: bool | None,
     gx_results: list | None,
     started: float,
+    update_stars: bool = False,
 ) -> None:
     from flows import __version__
 
@@ -538,6 +593,8 @@ def _write(
             key,
         )
         con.execute(_VERDICTS_SQL, key * 2)
+        if update_stars and method is CURRENT:  # an older method's replay leaves them alone
+            con.execute(_STARS_UPDATE_SQL, [result.run_id])
         content_codes = [c.code for c in method.checks if c.kind == "content"]
         if content_codes:  # reported at no points; codes the method does not know are left out
             con.execute(

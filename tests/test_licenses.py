@@ -17,9 +17,11 @@ from checks.licenses import (
     License,
     classify_license,
     classify_license_fields,
+    compact_license_key,
     distribution_license,
     distribution_licenses,
     effective_license,
+    license_compact_key_sql,
     license_key_sql,
     load_license_table,
     normalize_license_key,
@@ -423,6 +425,9 @@ def test_every_corpus_licence_string_classifies_as_expected(corpus_licenses):
 
 
 def test_corpus_breakdown_by_status():
+    # Issue 13: 5 of the 179 corpus values were unknown before the German spellings and the
+    # compact key, and still are (Potsdam's own terms, ArcGIS Hub and Madrid legal pages, a
+    # DCAT-US placeholder URL): the spellings the issue lists do not occur in the corpus.
     assert Counter(status for _, status in EXPECTED.values()) == {
         "open": 123,
         "not-open": 46,
@@ -544,22 +549,32 @@ def test_python_and_duckdb_keys_agree(corpus_licenses, corpus):
     con.executemany("INSERT INTO raw VALUES (?, ?)", list(enumerate(values)))
     rows = con.execute(f"SELECT i, {license_key_sql('v')} FROM raw ORDER BY i").fetchall()
     assert [key for _, key in rows] == [normalize_license_key(v) for v in values]
+    rows = con.execute(f"SELECT i, {license_compact_key_sql('v')} FROM raw ORDER BY i").fetchall()
+    assert [key for _, key in rows] == [compact_license_key(v) for v in values]
 
 
-def test_licence_table_joins_in_duckdb(corpus_licenses):
+def test_licence_table_joins_in_duckdb(corpus_licenses, corpus):
     duckdb = pytest.importorskip("duckdb")
     con = duckdb.connect()
+    values = corpus_licenses | _vocab_values(corpus)  # EU codes such as CC_BY_4_0 match compact
     con.execute("CREATE TABLE raw (v VARCHAR)")
-    con.executemany("INSERT INTO raw VALUES (?)", [(v,) for v in corpus_licenses])
+    con.executemany("INSERT INTO raw VALUES (?)", [(v,) for v in values])
     rows = con.execute(
         f"""
-        SELECT r.v, t.license_id
+        WITH t AS (SELECT * FROM read_csv(?, all_varchar = true)),
+        compact AS (  -- the fallback: compact keys that name one licence
+            SELECT {license_compact_key_sql("key")} AS ck, min(license_id) AS license_id
+            FROM t GROUP BY ck HAVING count(DISTINCT license_id) = 1 AND ck <> ''
+        )
+        SELECT r.v, coalesce(e.license_id, CASE WHEN {license_key_sql("r.v")} <> ''
+                                           THEN c.license_id END)
         FROM raw r
-        LEFT JOIN read_csv(?, all_varchar = true) t ON t.key = {license_key_sql("r.v")}
+        LEFT JOIN t e ON e.key = {license_key_sql("r.v")}
+        LEFT JOIN compact c ON c.ck = {license_compact_key_sql("r.v")}
         """,
         [str(LICENSE_TABLE_PATH)],
     ).fetchall()
-    assert dict(rows) == {raw: classify_license(raw).license_id for raw in corpus_licenses}
+    assert dict(rows) == {raw: classify_license(raw).license_id for raw in values}
 
 
 # ---------------------------------------------------------------- statuses

@@ -197,7 +197,18 @@ def test_check_links_end_to_end(setup) -> None:
     ]
     assert _rows(wh, "SELECT max(bytes_read) FROM content_checks") == [(1_000_000,)]
 
-    # 5-star openness
+    # 5-star openness: before the assessment has judged the licences, the level before the
+    # licence (format_stars) and no stars; the licence is judged once, by the assessment
+    before = _rows(
+        wh,
+        "SELECT distribution_id, stars, format_stars, license_status FROM distribution_stars "
+        "WHERE distribution_id IN ('r00', 'r01', 'r30') ORDER BY distribution_id",
+    )
+    assert before == [("r00", 0, 3, None), ("r01", 0, 0, None), ("r30", 0, 1, None)]
+    from flows.assess import assess_runs
+
+    (run_id,) = wh.con.execute("SELECT run_id FROM latest_runs").fetchone()
+    assess_runs(wh.con, [run_id], expectations=False)
     stars = dict(
         (d, (s, f, src, reason))
         for d, s, f, src, reason in _rows(
@@ -220,7 +231,7 @@ def test_check_links_end_to_end(setup) -> None:
         "r90": (3, "CSV", "url", "format"),  # ftp: not checked, not dead
         "r20": (3, "CSV", "sniffed", "format"),
         "r21": (3, "CSV", "sniffed", "format"),
-        "r30": (0, None, None, "license-not-open"),
+        "r30": (0, "PDF", "sniffed", "license-not-open"),  # the file is a PDF, licence NC
         "r40": (1, "HTML", "sniffed", "format"),
     }
     assert _rows(wh, "SELECT dataset_id, stars FROM dataset_stars ORDER BY dataset_id") == [
@@ -236,6 +247,13 @@ def test_check_links_end_to_end(setup) -> None:
     # the same day again: no link is due and the sampled files are not fetched again
     again = check_links(wh, [portal], LinkCheckOptions(**FAST))
     assert (again.urls_due, again.content_checks, again.stars) == (0, 0, 16)
+    # ... and now reads the stored licence verdicts: the same stars
+    assert _rows(wh, "SELECT dataset_id, stars FROM dataset_stars ORDER BY dataset_id") == [
+        ("bericht", 0),
+        ("portal", 1),
+        ("sport", 3),
+        ("vornamen", 3),
+    ]
 
 
 def test_history_and_recheck_schedule(setup) -> None:
@@ -281,8 +299,10 @@ def test_private_addresses_refused_with_allowance_off(setup, monkeypatch) -> Non
         wh,
         "SELECT DISTINCT reason, error FROM link_checks WHERE outcome = 'refused-private-address'",
     ) == [("loopback", "127.0.0.1 resolves to a loopback address 127.0.0.1")]
-    # not dead: a refusal costs no stars
-    assert _rows(wh, "SELECT stars FROM distribution_stars WHERE distribution_id = 'r00'") == [(3,)]
+    # not dead: a refusal costs no stars (the level before the licence; not assessed yet)
+    assert _rows(
+        wh, "SELECT format_stars FROM distribution_stars WHERE distribution_id = 'r00'"
+    ) == [(3,)]
 
 
 def test_environment_variable_allows_private_addresses(setup, monkeypatch) -> None:

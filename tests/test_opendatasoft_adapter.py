@@ -289,8 +289,10 @@ def test_documented_shape_maps_to_the_common_records():
         "issued": None,
         "modified": "2024-05-14T08:12:55+00:00",  # data_processed
         "checksum": None,
+        "generated": True,  # the platform's export, not a file the city made (issue 13)
     }
     assert dists[0]["raw"] == {"export": "csv"}
+    assert [d["generated"] for d in dists] == [True] * 15 + [False]  # 15 exports, 1 attachment
     attachment = dists[-1]
     assert (attachment["distribution_id"], attachment["title"], attachment["media_type_raw"], attachment["url"]) == (
         "strassenbaeume/attachments/baumkataster_beschreibung_pdf",

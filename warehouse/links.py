@@ -136,16 +136,28 @@ def previous_shapes(wh: Warehouse, portal_id: str) -> dict[str, dict]:
 
 
 def star_inputs(wh: Warehouse, portal_ids: list[str]) -> list[dict]:
-    """Every distribution of the latest snapshots with what its 5-star level depends on."""
+    """Every distribution of the latest snapshots with what its 5-star level depends on.
+
+    ``license_status`` is the stored licence verdict of the run's newest ok assessment
+    (``verdicts``), NULL where the run has not been assessed yet: the licence is judged once,
+    by the assessment, never again here."""
     return _rows(
         wh,
         f"""
+        WITH judged AS (
+            SELECT a.run_id, a.assessment_id FROM assessments a
+            WHERE a.status = 'ok'
+              AND EXISTS (SELECT 1 FROM verdicts v WHERE v.assessment_id = a.assessment_id)
+            QUALIFY row_number() OVER (PARTITION BY a.run_id ORDER BY a.assessed_at DESC) = 1
+        )
         SELECT d.run_id, d.portal_id, d.dataset_id, d.distribution_id, d.url, d.format_raw,
-               d.media_type_raw, d.license_raw AS distribution_license_raw,
-               ds.license_raw, ds.license_url_raw, ds.license_title_raw,
-               s.outcome AS link_outcome, c.sniffed_format
+               d.media_type_raw, coalesce(d.generated, false) AS generated,
+               v.license_status, s.outcome AS link_outcome, c.sniffed_format
         FROM latest_distributions d
-        JOIN latest_datasets ds USING (run_id, dataset_id)
+        LEFT JOIN judged j ON j.run_id = d.run_id
+        LEFT JOIN verdicts v
+               ON v.assessment_id = j.assessment_id AND v.dataset_id = d.dataset_id
+              AND v.distribution_id = d.distribution_id
         LEFT JOIN latest_link_status s ON s.url = {_TRIM.format(col="d.url")}
         LEFT JOIN latest_content_checks c
                ON c.portal_id = d.portal_id AND c.distribution_id = d.distribution_id

@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS distribution_rows (
     raw             JSON
 );
 
+-- Added in issue 13: true for a distribution the platform generated (an Opendatasoft export
+-- of the dataset's records), false or NULL for one the publisher made. Scores count a
+-- dataset's generated exports once, and they never earn 4 or 5 stars.
+ALTER TABLE distribution_rows ADD COLUMN IF NOT EXISTS generated BOOLEAN;
+
 -- Which stored rows make up a snapshot: one row per dataset of run_id, pointing at the run
 -- (origin_run) under which its dataset_rows / distribution_rows are stored. A full harvest's
 -- datasets point at itself; an incremental one's unchanged datasets at an earlier run.

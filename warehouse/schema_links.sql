@@ -144,10 +144,15 @@ CREATE TABLE IF NOT EXISTS distribution_stars (
     stars           INTEGER NOT NULL,   -- 0-5
     format          VARCHAR,            -- the format the stars were given for
     format_source   VARCHAR,            -- sniffed | url | declared
-    reason          VARCHAR,            -- format | format-unknown | license-not-open | link-dead
+    reason          VARCHAR,            -- format | format-unknown | generated-export | license-not-open | link-dead
     license_status  VARCHAR,            -- open | not-open | unknown | missing
     link_outcome    VARCHAR             -- newest outcome of the distribution's URL (NULL: not checked)
 );
+
+-- Added in issue 13: the level before the licence (link and format only; a generated export
+-- at most 3). The assessment sets stars from it and its own licence verdict.
+ALTER TABLE distribution_stars ADD COLUMN IF NOT EXISTS format_stars INTEGER;
+ALTER TABLE distribution_stars ADD COLUMN IF NOT EXISTS format_reason VARCHAR;
 
 CREATE OR REPLACE VIEW dataset_stars AS
 SELECT run_id, portal_id, dataset_id, max(stars) AS stars, count(*) AS distributions

@@ -24,7 +24,9 @@ metadata from `metas.default` (title, description, keyword, theme, license, lice
 modified, publisher, references, territory) and `metas.dcat` (issued/created, contact_name,
 contact_email, accrualperiodicity, temporal coverage, spatial, access rights; a
 `dcat_ap_*` template fills what `dcat` lacks); one distribution per export format for a
-dataset with records, plus one per attachment.
+dataset with records (`generated: true`: the platform makes these from the records, 9 to 15
+per dataset, so the assessment counts one of them and they earn at most 3 stars), plus one
+per attachment (`generated: false`, a file the publisher uploaded).
 """
 
 from __future__ import annotations
@@ -424,6 +426,7 @@ def parse_ods_dataset(
                 "modified": None,
                 "checksum": None,
                 "raw": None,
+                "generated": False,
                 **values,
             }
         )
@@ -440,6 +443,7 @@ def parse_ods_dataset(
             media_type_raw=MEDIA_TYPES.get(fmt),
             modified=data_processed,
             raw={"export": fmt},
+            generated=True,  # the platform's export of the records, not a file the city made
         )
     for att in attachments:
         att_id = _text(att.get("id")) or ""

@@ -17,9 +17,8 @@ from datetime import UTC, datetime
 from checks.content import Finding, check_content, drift_findings
 from checks.content_expectations import ExpectationError, validate_table
 from checks.formats import normalize_format
-from checks.licenses import classify_license_fields, distribution_license
 from checks.links import host_key
-from checks.stars import distribution_stars
+from checks.stars import distribution_stars, level_if_open
 from checks.tables import Shape, same_series, shape_of
 from flows.links.hostpool import run_per_host
 from flows.links.probe import Prober, ProbeResult, sha256
@@ -220,24 +219,28 @@ def check_samples(
 
 
 def score_stars(wh: Warehouse, portal_ids: list[str], now: datetime | None = None) -> int:
-    """Recompute distribution_stars for the latest snapshots of these portals."""
+    """Recompute distribution_stars for the latest snapshots of these portals.
+
+    The licence is the stored verdict of the run's assessment (``verdicts``), not judged
+    again here; a run not assessed yet gets its level before the licence (``format_stars``)
+    and 0 stars with reason ``license-not-open`` until the assessment sets them from its
+    verdict (``flows.assess``)."""
     now = now or datetime.now(UTC)
     records = []
     run_ids: set[str] = set()
     for r in linkstore.star_inputs(wh, portal_ids):
         run_ids.add(r["run_id"])
-        dataset_license = classify_license_fields(
-            r["license_raw"], r["license_url_raw"], r["license_title_raw"]
-        )
-        lic = distribution_license(dataset_license, r["distribution_license_raw"])
-        rating = distribution_stars(
-            license_open=lic.is_open,
-            link_outcome=r["link_outcome"],
-            sniffed_format=r["sniffed_format"],
-            url=r["url"],
-            format_raw=r["format_raw"],
-            media_type_raw=r["media_type_raw"],
-        )
+        inputs = {
+            "link_outcome": r["link_outcome"],
+            "sniffed_format": r["sniffed_format"],
+            "url": r["url"],
+            "format_raw": r["format_raw"],
+            "media_type_raw": r["media_type_raw"],
+            "generated": bool(r["generated"]),
+        }
+        level = level_if_open(**inputs)
+        status = r["license_status"]
+        rating = distribution_stars(license_open=status == "open", **inputs)
         records.append(
             {
                 "run_id": r["run_id"],
@@ -246,11 +249,13 @@ def score_stars(wh: Warehouse, portal_ids: list[str], now: datetime | None = Non
                 "distribution_id": r["distribution_id"],
                 "computed_at": now,
                 "stars": rating.stars,
-                "format": rating.format,
-                "format_source": rating.source,
+                "format": level.format,  # what the file is, whatever its licence
+                "format_source": level.source,
                 "reason": rating.reason,
-                "license_status": lic.status,
+                "license_status": status,
                 "link_outcome": r["link_outcome"],
+                "format_stars": level.stars,
+                "format_reason": level.reason,
             }
         )
     return linkstore.replace_stars(wh, sorted(run_ids), records)
