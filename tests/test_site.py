@@ -594,3 +594,110 @@ def test_cli_publish_from_a_read_only_warehouse(built: Built, tmp_path: Path, ca
                  "--site", str(site)]) == 0  # fmt: skip
     assert capsys.readouterr().out.strip() == str(site / "index.html")
     assert (site / "de" / "city" / "beispielhausen.html").is_file()
+
+
+# ---------------------------------------------------------------- what is ranked, and on what
+
+
+def test_regional_and_national_catalogues_are_not_ranked_as_cities(
+    built: Built, tmp_path: Path
+) -> None:
+    """Beispielhausen declared a national catalogue on Musterstadt's host, Musterstadt as its
+    organisation there (like Bochum on opendata.ruhr): the ranking holds the cities only, the
+    catalogue has its own table, and both pages say where their numbers come from."""
+    import dataclasses
+
+    m, b, k = built.portals
+    portals = [
+        dataclasses.replace(m, organization="stadt-musterstadt"),
+        dataclasses.replace(b, kind="national", city="Beispielland", url=m.url),
+        k,
+    ]
+    con = connect(built.warehouse, read_only=True)
+    try:
+        result = build_site(con, portals, tmp_path / "site")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    en = Page((site / "en" / "index.html").read_text())
+    assert [(r["portal_id"], r["rank"]) for r in en.rows] == [
+        ("musterstadt", "1"),
+        ("kaputtdorf", ""),
+    ]
+    html = (site / "en" / "index.html").read_text()
+    table = html[html.index('<table id="catalogue-table"') :]
+    assert re.findall(r'<tr data-catalogue="([^"]+)">', table) == ["beispielhausen"]
+    assert '<td data-key="kind" data-value="national">national catalogue</td>' in table
+    assert '<a href="../en/city/musterstadt.html">Musterstadt</a>' in table  # cities in it
+    assert "Regional and national catalogues (not ranked)" in html
+    de = (site / "de" / "index.html").read_text()
+    assert "Regionale und nationale Kataloge (ohne Rang)" in de and "nationaler Katalog" in de
+    city = (site / "en" / "city" / "musterstadt.html").read_text()
+    assert 'data-also-in="beispielhausen"' in city
+    assert "only the datasets of the organisation stadt-musterstadt (6 datasets" in city
+    assert "they count once: for this city" in city
+    catalogue = (site / "en" / "city" / "beispielhausen.html").read_text()
+    assert 'data-kind="national"' in catalogue and 'data-contains="musterstadt"' in catalogue
+    assert "Ranking #" not in catalogue
+    lines = summary_lines(result)
+    assert "(2 cities, 1 catalogue, " in lines[0]
+    assert lines[-2:] == [
+        "  regional and national catalogues (not ranked):",
+        lines[-1],
+    ] and lines[-1].startswith("   -  Beispielland (beispielhausen): ")
+    with open(site / "downloads" / "scores.csv", encoding="utf-8") as fh:
+        kinds = [(r["portal_id"], r["kind"], r["rank"]) for r in csv.DictReader(fh)]
+    assert kinds == [
+        ("musterstadt", "city", "1"),
+        ("kaputtdorf", "city", ""),
+        ("beispielhausen", "national", ""),
+    ]
+
+
+def test_ranking_chart_shows_each_share_with_its_base(built: Built) -> None:
+    html = (built.site / "en" / "index.html").read_text()
+    svg = re.search(r'<svg class="chart"[^>]*aria-labelledby="released-chart-title released-chart-desc".*?</svg>', html, re.S).group(0)  # fmt: skip
+    assert (
+        '<title id="released-chart-title">Really released share per city, with its base</title>'
+        in svg
+    )
+    desc = re.search(r'<desc id="released-chart-desc">([^<]*)</desc>', svg).group(1)
+    assert desc.endswith(
+        "Musterstadt: 20\u202f% · 1 of 5 judged; 1 unverified; "
+        "Beispielhausen: not verifiable yet: 0 of 2 judged; 1 unverified"
+    )
+    # one bar (with its tooltip) for the verifiable share; none where there is no share
+    assert re.findall(r"<rect [^>]*><title>([^<]*)</title></rect>", svg) == [
+        "Musterstadt: 20\u202f% · 1 of 5 judged; 1 unverified"
+    ]
+    assert "<script" not in svg
+    de = (built.site / "de" / "index.html").read_text()
+    assert "Anteil wirklich veröffentlicht je Stadt, mit seiner Basis" in de
+
+
+def test_city_page_shows_one_total_and_counts_in_words(built: Built) -> None:
+    html = (built.site / "en" / "city" / "musterstadt.html").read_text()
+    # one total (scaled to 405), the other explained beside it
+    assert (
+        len(re.findall(r'<div class="big">[^<]*</div><div class="label">Points \(of 405\)', html))
+        == 1
+    )
+    assert "/ 345" not in html
+    assert re.search(
+        r'id="points-explained" data-key="points" data-value="[^"]+">198.3 points over the 345 '
+        r"that could be judged \(60 not checked\), scaled to 405: the band uses this number.</p>",
+        html,
+    )
+    summaries = re.findall(r"<summary>([^<]*)</summary>", html)
+    assert summaries == ["As a table: 2 snapshots", "As a table: 23 indicators", summaries[2]]
+    assert re.fullmatch(r"As a table: \d+ finding codes", summaries[2])
+    de = (built.site / "de" / "city" / "musterstadt.html").read_text()
+    assert re.findall(r"<summary>([^<]*)</summary>", de)[:2] == [
+        "Als Tabelle: 2 Stände",
+        "Als Tabelle: 23 Indikatoren",
+    ]
+    late = re.findall(r'<td class="num" data-value="(\d+)">(\d+) (days?)</td>', html)
+    assert late and all((n == "1") == (word == "day") and v == n for v, n, word in late)
+    late_de = re.findall(r'<td class="num" data-value="(\d+)">(\d+) (Tage?)</td>', de)
+    assert [(v, n) for v, n, _ in late_de] == [(v, n) for v, n, _ in late]
+    assert all((n == "1") == (word == "Tag") for _, n, word in late_de)
