@@ -343,26 +343,28 @@ def released_chart(lang: str, rows: Sequence[Mapping[str, Any]]) -> Markup:
     )
 
 
-def badge_svg(lang: str, row: Mapping[str, Any]) -> str:
-    """The city's badge: the headline first (really released with its base, coloured by it),
-    the MQA band second; points and the band's colour when the warehouse has no share."""
+def badge_message(lang: str, row: Mapping[str, Any]) -> tuple[str, str]:
+    """The badge's message and colour: the headline first (really released with its base,
+    coloured by it), the MQA band second; points and the band's colour when the warehouse has
+    no share; grey when the share is not verifiable yet or nothing is scored."""
     band = row.get("band")
     if row.get("scaled") is None:
-        return charts.badge("open data", i18n.text(lang, "not_scored"), charts.NO_BAND)
+        return i18n.text(lang, "not_scored"), charts.NO_BAND
     mqa = f"MQA {i18n.band_name(lang, band)}"
     if row.get("released_judged") is None or row.get("share_released") is None:
         detail = f"{i18n.number(row['scaled'], lang, 0)}/{MAX_POINTS}"
-        color = charts.BAND_COLORS.get(band or "", charts.NO_BAND)
-        return charts.badge("open data", f"{mqa} · {detail}", color)
+        return f"{mqa} · {detail}", charts.BAND_COLORS.get(band or "", charts.NO_BAND)
     if not row.get("share_shown"):
-        text = f"{i18n.text(lang, 'not_verifiable')} · {mqa}"
-        return charts.badge("open data", text, charts.NO_BAND)
+        return f"{i18n.text(lang, 'not_verifiable')} · {mqa}", charts.NO_BAND
     share = row["share_released"]
-    base = (
-        f"{i18n.number(row['released_datasets'], lang)}/{i18n.number(row['released_judged'], lang)}"
-    )
+    base = "/".join(i18n.number(row[k], lang) for k in ("released_datasets", "released_judged"))
     text = f"{i18n.percent(share, lang, 0)} {SHARE_LABELS[lang]['released']} ({base}) · {mqa}"
-    return charts.badge("open data", text, charts.share_color(share))
+    return text, charts.share_color(share)
+
+
+def badge_svg(lang: str, row: Mapping[str, Any]) -> str:
+    """The city's badge (:func:`badge_message`), a standalone SVG."""
+    return charts.badge("open data", *badge_message(lang, row))
 
 
 # ---------------------------------------------------------------- method

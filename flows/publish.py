@@ -210,7 +210,7 @@ def render_city_pages(
     site = (base_url or "https://SITE").rstrip("/")
     embed = (
         f'<a href="{site}/{lang}/city/{pid}.html"><img src="{site}/{badge}" '
-        f'alt="odwatch: {i18n.band_name(lang, row["band"])}"></a>'
+        f'alt="odwatch: {render.badge_message(lang, row)[0]}"></a>'
     )
     out.text(
         f"{lang}/city/{pid}.html",
@@ -222,7 +222,7 @@ def render_city_pages(
             late_total=late[0]["total"] if late else 0, harvests=harvests, api=_api(harvests),
             orgs=city.orgs, top=sorted((d for o in city.orgs for d in o["datasets"]), key=lambda d: d["rank"])[:TOP_FIXES],
             changes=city.changes,
-            badge=badge, badge_embed=embed,
+            badge=badge, badge_embed=embed, badge_alt=render.badge_message(lang, row)[0],
             mix_label=lambda label, kind: render.mix_label(lang, label, kind),
         ),
     )  # fmt: skip
