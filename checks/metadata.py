@@ -380,10 +380,11 @@ EVIDENCE: dict[str, tuple[Callable[[Facts, Facts], str | None], str]] = {
     "stale-vs-declared-frequency": (
         lambda s, u: (
             f"modified {_ymd(s['modified_utc'])}, declared {s['frequency_code']}, "
-            f"due {_ymd(s['due'])}, {s['days_late']} days late"
+            f"due {_ymd(s['due'])}, {s['days_late']} {'day' if s['days_late'] == 1 else 'days'} late"
         ),
         "'modified ' || strftime(s.modified_utc, '%Y-%m-%d') || ', declared ' || s.frequency_code "
-        "|| ', due ' || strftime(s.due, '%Y-%m-%d') || ', ' || s.days_late || ' days late'",
+        "|| ', due ' || strftime(s.due, '%Y-%m-%d') || ', ' || s.days_late "
+        "|| CASE WHEN s.days_late = 1 THEN ' day late' ELSE ' days late' END",
     ),
     "unknown-frequency": (lambda s, u: s["frequency_raw"], "s.frequency_raw"),
 }

@@ -42,7 +42,18 @@ download URL if it has one, else for its access URL. A dataset is
 
 A portal's ``share_released`` = released / (released + not released); the undetermined are
 counted apart (``released_unverified``), as the reachability indicators leave unverified
-links out.
+links out. The released + not released datasets are the share's *base* ("judged"); the share
+is shown only with its base, and not at all (a dash, "not verifiable yet") when the base is
+too small (:func:`released_verifiable`: at least :data:`RELEASED_MIN_JUDGED` datasets, or all
+of a smaller catalogue, and at least :data:`RELEASED_MIN_JUDGED_SHARE` of the datasets).
+Cities below it are listed after the ranked ones, unranked.
+
+The **fix list** orders a portal's flagged datasets by what most improves the headline first:
+a dataset that is not released (or undetermined) and has a finding of
+:data:`RELEASE_FIXES` (a closed or unknown licence, a dead or invalid link, a web page or an
+empty file instead of data, a format that is not machine-readable, a late dataset) comes
+before every other, then by the MQA points fixing it would gain (:func:`fix_order_sql`, read
+by the fix-list page, the per-city findings CSV and ``odwatch findings``).
 
 Any change to a weight, a check or a rule is a new method: bump :data:`METHOD_VERSION`. The
 :func:`method_fingerprint` (a hash of this table and the rules' SQL) is stored with every
@@ -78,6 +89,34 @@ BANDS: tuple[tuple[str, int], ...] = (
     ("good", 221),
     ("sufficient", 121),
     ("bad", 0),
+)
+
+
+# The headline's base: the "really released" share is shown only when enough datasets could be
+# judged (released or not released; the undetermined do not count): at least this many, or all
+# of a catalogue that has fewer ...
+RELEASED_MIN_JUDGED = 5
+# ... and at least this share of the portal's datasets. Below: a dash and "not verifiable yet".
+RELEASED_MIN_JUDGED_SHARE = 0.1
+
+# Finding codes that can keep a dataset from being really released, in the order the fix list
+# shows them: licence, link, what the file is, format, freshness (see the module docstring).
+RELEASE_FIXES: tuple[str, ...] = (
+    "non-open-license",
+    "missing-license",
+    "unknown-license",
+    "broken-download-url",
+    "broken-access-url",
+    "invalid-download-url",
+    "invalid-access-url",
+    "missing-access-url",
+    "no-distributions",
+    "html-instead-of-data",
+    "empty-file",
+    "not-machine-readable",
+    "unknown-format",
+    "missing-format",
+    "stale-vs-declared-frequency",
 )
 
 
@@ -153,7 +192,7 @@ CHECKS: tuple[Check, ...] = (
     Check("no-distributions", "No distributions", "error", "dataset", "mqa", "Add at least one resource with a download or access URL.", _PER_DISTRIBUTION + _INTEROP),
 
     Check("broken-access-url", "Access URL is dead", "error", "distribution", "mqa", "Fix or replace the access URL: the link check found it gone (404/410, no such host, refused).", ("access-url-reachable",)),
-    Check("missing-download-url", "No download URL", "warning", "distribution", "mqa", "Upload the file or add a direct download URL, not only a page about the data.", ("download-url",)),
+    Check("missing-download-url", "No download URL", "warning", "distribution", "mqa", "Declare the file's direct address as its download URL: in CKAN, enter it as the resource's download link or upload the file; if the URL given is a page about the data, add the file's own URL.", ("download-url",)),
     Check("broken-download-url", "Download URL is dead", "error", "distribution", "mqa", "Fix or replace the download URL: the link check found it gone.", ("download-url-reachable",)),
     Check("missing-format", "No format", "warning", "distribution", "mqa", "Set the resource's format (e.g. CSV, GeoJSON).", ("format", "format-vocabulary", "non-proprietary", "machine-readable")),
     Check("missing-media-type", "No media type", "info", "distribution", "mqa", "Set the resource's media type (e.g. text/csv).", ("media-type",)),
@@ -245,6 +284,9 @@ class Method:
             "grace_days": self.grace_days,
             "skew_days": self.skew_days,
             "bands": [list(b) for b in BANDS],
+            "released_min_judged": RELEASED_MIN_JUDGED,
+            "released_min_judged_share": RELEASED_MIN_JUDGED_SHARE,
+            "release_fixes": list(RELEASE_FIXES),
             "indicators": [asdict(i) for i in self.indicators],
             "checks": [asdict(c) | {"indicators": list(c.indicators)} for c in self.checks],
             "notes": list(self.notes),
@@ -272,15 +314,53 @@ NOTES = (
     "released_datasets, released_unverified per portal); MQA points are unchanged.",
     "2026.11-3: adds the content checks' findings (kind content, no points) to the fix list and "
     "5-star openness to the scores (stars, stars_0..stars_5); MQA points are unchanged.",
+    f"The really-released share is shown with its base (released of judged; unverified apart) "
+    f"and only when at least {RELEASED_MIN_JUDGED} datasets (or all of a smaller catalogue) and "
+    f"{RELEASED_MIN_JUDGED_SHARE:.0%} of the datasets could be judged; below that it is "
+    "'not verifiable yet' and the city is listed unranked.",
+    "The fix list puts first the datasets that are not released and have a finding that keeps "
+    "them from it (closed or unknown licence, dead or invalid link, a web page or empty file "
+    "instead of data, not machine-readable, late), then orders by points to gain.",
     "2026.12-1: German licences in their canonical short and long forms (dl-de/by-2.0, "
     "DL-DE->BY-2.0, Datenlizenz Deutschland Zero - Version 2.0, §5 UrhG, Gemeinfrei) are "
     "recognised, with or without separators and version dots; a platform's generated exports "
     "(Opendatasoft: 9-15 per dataset) count once per dataset, the best machine-readable one, "
     "and earn at most 3 stars: 4 and 5 stars are for linked data the publisher made; the "
-    "stars read the assessment's licence verdict.",
+    "stars read the assessment's licence verdict. "
+    "Only cities are ranked (regional and national catalogues get their own table); "
+    "the headline shows its base and a dash below the threshold; the fix list orders by what "
+    "keeps data from being released, then by points; the missing-download-url hint no longer "
+    "says 'upload'; late evidence says '1 day late'. MQA points are unchanged.",
 )
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)
+
+
+def released_verifiable(judged: int | None, datasets: int | None) -> bool:
+    """Is the really-released share worth showing? ``judged`` = released + not released
+    datasets (the share's base), ``datasets`` = all of the portal's."""
+    if not judged or not datasets:
+        return False
+    return judged >= min(RELEASED_MIN_JUDGED, datasets) and (
+        judged >= RELEASED_MIN_JUDGED_SHARE * datasets
+    )
+
+
+def release_fix_sql(code: str) -> str:
+    """DuckDB: the position (1..) of finding code expression `code` in :data:`RELEASE_FIXES`,
+    0 when it is not one of them."""
+    listed = ", ".join(f"'{c}'" for c in RELEASE_FIXES)
+    return f"coalesce(list_position([{listed}], {code}), 0)"
+
+
+def fix_order_sql(release_fixes: str, gain: str, findings: str, title: str, dataset: str) -> str:
+    """DuckDB ORDER BY of the fix list, over per-dataset expressions: the number of release
+    fixes of a dataset that is not released (0 otherwise), its points to gain, its number of
+    finding codes, its title and id. Release fixes first, then the points."""
+    return (
+        f"({release_fixes} > 0) DESC, round({gain}, 6) DESC, {release_fixes} ASC, "
+        f"{findings} DESC, {title}, {dataset}"
+    )
 
 
 def band(

@@ -17,6 +17,32 @@ BAND_COLORS: dict[str, str] = {
     "bad": "#c62828",
 }
 NO_BAND = "#6e7781"
+# The headline's colours (badge, ranking, chart): the really-released share from each step up,
+# best first; a share that is not verifiable yet is grey (NO_BAND). The MQA band keeps its own
+# colours (BAND_COLORS) where it is shown, second.
+SHARE_STEPS: tuple[tuple[float, str], ...] = (
+    (0.75, "#1a7f37"),
+    (0.5, "#5a9a2a"),
+    (0.25, "#b7791f"),
+    (0.0, "#c62828"),
+)
+
+
+def share_step(share: float | None) -> int | None:
+    """The index into SHARE_STEPS of a share (0 best), None for no share."""
+    if share is None:
+        return None
+    for i, (lowest, _) in enumerate(SHARE_STEPS):
+        if share >= lowest:
+            return i
+    return len(SHARE_STEPS) - 1
+
+
+def share_color(share: float | None) -> str:
+    step = share_step(share)
+    return NO_BAND if step is None else SHARE_STEPS[step][1]
+
+
 FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
 
 
@@ -215,6 +241,48 @@ def columns(
             out.append(
                 f'<text x="{_f(x0 + slot * 0.35)}" y="{height - 8}" text-anchor="middle" fill="#57606a">{_e(label)}</text>'
             )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def share_bars(
+    rows: Sequence[tuple[str, float | None, str]],
+    *,
+    title: str,
+    desc: str,
+    width: int = 640,
+    chart_id: str = "chart",
+) -> str:
+    """One horizontal bar per row (label, share in [0, 1] or None, text): the bar's length is
+    the share, coloured by :func:`share_color`, the text (the share with its base, or why there
+    is none) beside it. A screen reader gets the title, the description and one line per row
+    (<desc>); every bar also has its own <title> as a tooltip."""
+    label_w, row_h, top, text_w = 150, 24, 6, 230
+    pw = width - label_w - text_w - 16
+    height = top * 2 + row_h * max(1, len(rows))
+    lines = "; ".join(f"{label}: {text}" for label, _, text in rows)
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}" font-size="12">',
+        f'<title id="{chart_id}-title">{_e(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_e(desc)} {_e(lines)}</desc>',
+    ]
+    for i, (label, share, text) in enumerate(rows):
+        y0 = top + i * row_h
+        short = label if len(label) <= 22 else label[:21] + "…"
+        out.append(
+            f'<text x="{label_w - 8}" y="{y0 + 15}" text-anchor="end" fill="#24292f">{_e(short)}</text>'
+            f'<rect x="{label_w}" y="{y0 + 4}" width="{_f(pw)}" height="14" fill="#eaeef2"/>'
+        )
+        if share is not None:
+            out.append(
+                f'<rect x="{label_w}" y="{y0 + 4}" width="{_f(max(share * pw, 1))}" height="14" '
+                f'fill="{share_color(share)}"><title>{_e(label)}: {_e(text)}</title></rect>'
+            )
+        out.append(
+            f'<text x="{label_w + pw + 8}" y="{y0 + 15}" fill="{"#24292f" if share is not None else "#57606a"}">{_e(text)}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 

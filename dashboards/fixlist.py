@@ -2,8 +2,9 @@
 
 Rows come from :func:`flows.findings.fix_list`: one per dataset and finding code, ordered by
 the dataset's rank, with ``rank``, ``dataset_id``, ``dataset_title``, ``landing_page``,
-``dataset_points_gain``, ``code``, ``severity``, ``title``, ``points_lost``,
-``distributions``, ``evidence`` and ``fix``.
+``dataset_points_gain``, ``dataset_released``, ``release_fixes``, ``code``,
+``blocks_release``, ``severity``, ``title``, ``points_lost``, ``distributions``, ``evidence``
+and ``fix``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,30 @@ from __future__ import annotations
 import json
 
 #: The fields of one finding in a row, in output order.
-FINDING_KEYS = ("code", "severity", "title", "points_lost", "distributions", "evidence", "fix")
+FINDING_KEYS = (
+    "code",
+    "blocks_release",
+    "severity",
+    "title",
+    "points_lost",
+    "distributions",
+    "evidence",
+    "fix",
+)
+#: The order, said once for the table, the pages and the README.
+ORDER_NOTE = "those a fix would make really released first, then by points to gain"
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def release_note(released: bool | None, fixes: int) -> str:
+    """What the dataset's release fixes do, for the table: '' when it has none."""
+    if not fixes:
+        return ""
+    state = "undetermined" if released is None else "not released"
+    return f"  ({state}; {plural(fixes, 'fix', 'fixes')} marked * for really released)"
 
 
 def _evidence_short(text: str | None, n: int = 70) -> str:
@@ -24,7 +48,8 @@ def _evidence_short(text: str | None, n: int = 70) -> str:
 def render_table(assessment: dict, rows: list[dict]) -> str:
     lines = [
         f"{assessment['portal_id']}: snapshot {assessment['run_id']}, method {assessment['method_version']}; "
-        f"{len({r['dataset_id'] for r in rows})} datasets flagged, ranked by points to gain"
+        f"{plural(len({r['dataset_id'] for r in rows}), 'dataset', 'datasets')} flagged, "
+        f"ranked {ORDER_NOTE}"
     ]
     current = None
     for r in rows:
@@ -33,12 +58,14 @@ def render_table(assessment: dict, rows: list[dict]) -> str:
             lines.append("")
             lines.append(
                 f"{r['rank']:>4}. +{r['dataset_points_gain']:g} points  {r['dataset_title'] or r['dataset_id']}"
+                + release_note(r.get("dataset_released"), r.get("release_fixes") or 0)
             )
             lines.append(f"      {r['landing_page']}")
         count = f" x{r['distributions']}" if r["distributions"] > 1 else ""
         evidence = _evidence_short(r["evidence"])
+        mark = "*" if r.get("blocks_release") else " "
         lines.append(
-            f"      {r['points_lost']:>6g}  {r['severity']:<7} {r['code']}{count}"
+            f"    {mark} {r['points_lost']:>6g}  {r['severity']:<7} {r['code']}{count}"
             + (f"  [{evidence}]" if evidence else "")
         )
         lines.append(f"              fix: {r['fix']}")
@@ -60,6 +87,8 @@ def group_by_dataset(
                 "title": r["dataset_title"],
                 "landing_page": r["landing_page"],
                 gain: r["dataset_points_gain"],
+                "released": r.get("dataset_released"),
+                "release_fixes": r.get("release_fixes") or 0,
             }
             if orgs is not None:
                 d["organization"] = orgs.get(r["dataset_id"])

@@ -107,6 +107,18 @@ class Words:
     def band(self, band: str | None) -> str:
         return i18n.band_name(self.lang, band)
 
+    def count(self, n: int | None, key: str) -> str:
+        return i18n.count(n, self.lang, key)
+
+    def base(self, row: Mapping[str, Any]) -> str:
+        return released_base(self.lang, row)
+
+    def share(self, row: Mapping[str, Any], digits: int = 1) -> str:
+        return released_share(self.lang, row, digits)
+
+    def step(self, row: Mapping[str, Any]) -> str:
+        return share_step(row)
+
     def term(self, key: str | None) -> str:
         return i18n.term(self.lang, key)
 
@@ -276,19 +288,83 @@ def harvest_chart(lang: str, harvests: Sequence[Mapping[str, Any]]) -> Markup:
     )
 
 
-def badge_svg(lang: str, row: Mapping[str, Any]) -> str:
-    """The city's badge: band and 'really released' share (points when there is no share)."""
-    band = row.get("band")
-    color = charts.BAND_COLORS.get(band or "", charts.NO_BAND)
-    if row.get("scaled") is None:
-        return charts.badge("open data", i18n.text(lang, "not_scored"), color)
-    share = row.get("share_released")
-    detail = (
-        f"{i18n.percent(share, lang, 0)} {SHARE_LABELS[lang]['released']}"
-        if share is not None
-        else f"{i18n.number(row['scaled'], lang, 0)}/{MAX_POINTS}"
+def released_base(lang: str, row: Mapping[str, Any]) -> str:
+    """The headline's base in words: '1 of 5 judged; 1 unverified', or why there is no share
+    ('not verifiable yet: 2 of 3 judged'); '' when the warehouse has no such counts."""
+    judged = row.get("released_judged")
+    if judged is None:
+        return ""
+    base = i18n.text(lang, "judged_base").format(
+        released=i18n.number(row.get("released_datasets"), lang),
+        judged=i18n.number(judged, lang),
     )
-    return charts.badge("open data", f"{i18n.band_name(lang, band)} · {detail}", color)
+    if row.get("released_unverified"):
+        n = i18n.number(row["released_unverified"], lang)
+        base += "; " + i18n.text(lang, "unverified_n").format(n=n)
+    if not row.get("share_shown"):
+        return f"{i18n.text(lang, 'not_verifiable')}: {base}"
+    return base
+
+
+def released_share(lang: str, row: Mapping[str, Any], digits: int = 1) -> str:
+    """The share as the headline shows it: a percentage only when it is verifiable."""
+    if row.get("released_judged") is not None and not row.get("share_shown"):
+        return "–"
+    return i18n.percent(row.get("share_released"), lang, digits)
+
+
+def share_step(row: Mapping[str, Any]) -> str:
+    """CSS class suffix of the headline's colour: 0..3 (best first) or 'none'."""
+    shown = row.get("share_shown") or row.get("released_judged") is None
+    step = charts.share_step(row.get("share_released") if shown else None)
+    return "none" if step is None else str(step)
+
+
+def released_chart(lang: str, rows: Sequence[Mapping[str, Any]]) -> Markup:
+    """The ranking's chart: a bar per scored city of its really-released share, with its base."""
+    bars = []
+    for r in rows:
+        if r.get("scaled") is None or r.get("released_judged") is None:
+            continue
+        shown = r.get("share_shown")
+        text = released_base(lang, r)
+        if shown:
+            text = f"{i18n.percent(r['share_released'], lang, 0)} · {text}"
+        bars.append((r["city"], r["share_released"] if shown else None, text))
+    if not bars:
+        return Markup("")
+    return Markup(
+        charts.share_bars(
+            bars,
+            title=i18n.text(lang, "chart_released"),
+            desc=i18n.text(lang, "chart_released_desc"),
+            chart_id="released-chart",
+        )
+    )
+
+
+def badge_message(lang: str, row: Mapping[str, Any]) -> tuple[str, str]:
+    """The badge's message and colour: the headline first (really released with its base,
+    coloured by it), the MQA band second; points and the band's colour when the warehouse has
+    no share; grey when the share is not verifiable yet or nothing is scored."""
+    band = row.get("band")
+    if row.get("scaled") is None:
+        return i18n.text(lang, "not_scored"), charts.NO_BAND
+    mqa = f"MQA {i18n.band_name(lang, band)}"
+    if row.get("released_judged") is None or row.get("share_released") is None:
+        detail = f"{i18n.number(row['scaled'], lang, 0)}/{MAX_POINTS}"
+        return f"{mqa} · {detail}", charts.BAND_COLORS.get(band or "", charts.NO_BAND)
+    if not row.get("share_shown"):
+        return f"{i18n.text(lang, 'not_verifiable')} · {mqa}", charts.NO_BAND
+    share = row["share_released"]
+    base = "/".join(i18n.number(row[k], lang) for k in ("released_datasets", "released_judged"))
+    text = f"{i18n.percent(share, lang, 0)} {SHARE_LABELS[lang]['released']} ({base}) · {mqa}"
+    return text, charts.share_color(share)
+
+
+def badge_svg(lang: str, row: Mapping[str, Any]) -> str:
+    """The city's badge (:func:`badge_message`), a standalone SVG."""
+    return charts.badge("open data", *badge_message(lang, row))
 
 
 # ---------------------------------------------------------------- method

@@ -29,6 +29,10 @@ OPTIONAL = (
     "alert_after_failures",
     "alert_score_drop",
 )
+# What a portal is: a city's own catalogue (or its organisation on a shared one), ranked; or a
+# regional / national catalogue, shown in a table of its own and never ranked as a city (it
+# holds the datasets of cities that are ranked through their own entries).
+KINDS = ("city", "regional", "national")
 DEFAULT_SCHEDULE = "0 3 * * 1"  # weekly, Monday 03:00 (UTC)
 DEFAULT_FULL_EVERY = 7  # every 7th harvest of a portal is a full one
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -222,6 +226,9 @@ def parse_portals(data: object, path: Path) -> list[Portal]:
                 f"platform '{platform}' has no adapter yet",
                 "set 'enabled: false' until it is supported",
             )
+        kind = entry.get("kind", "city")
+        if kind not in KINDS:
+            raise _fail(path, label, f"unknown kind {kind!r}", f"use one of {', '.join(KINDS)}")
         page_size = entry.get("page_size", 1000)
         if (
             not isinstance(page_size, int)
@@ -263,7 +270,7 @@ def parse_portals(data: object, path: Path) -> list[Portal]:
                 page_size=page_size,
                 population=population,
                 state=entry.get("state"),
-                kind=entry.get("kind", "city"),
+                kind=kind,
                 notes=entry.get("notes"),
                 **_scheduling(entry, path, label),
             )

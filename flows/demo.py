@@ -116,7 +116,12 @@ def corpus_portals(corpus: Path) -> tuple[list[LocalPortal], list[Portal]]:
     servers, portals = [], []
 
     def add(
-        pid: str, title: str, city: str, packages: list[dict], organization: str | None = None
+        pid: str,
+        title: str,
+        city: str,
+        packages: list[dict],
+        organization: str | None = None,
+        kind: str = "city",
     ) -> None:
         server = LocalPortal(packages).start()
         servers.append(server)
@@ -129,16 +134,30 @@ def corpus_portals(corpus: Path) -> tuple[list[LocalPortal], list[Portal]]:
                 url=server.url,
                 organization=organization,
                 allow_private_urls=True,
+                kind=kind,
             )
         )
 
     big = _load(ckan / "dados-gov-br" / "catalog_check_ignore_packages__0.json")
-    add("dados-gov-br", "dados.gov.br (800 recorded datasets)", "Brasília", big["results"])
+    # two national catalogues (listed apart, unranked) and one city
+    add(
+        "dados-gov-br",
+        "dados.gov.br (800 recorded datasets)",
+        "Brasil",
+        big["results"],
+        kind="national",
+    )
     govdata = {}
     for name in ("package_show_response.json", "dataset_response.json", "dcatap-dataset.json"):
         pkg = _load(ckan / "govdata-staging" / name)
         govdata[pkg["id"]] = pkg
-    add("govdata-staging", "GovData staging (recorded)", "Deutschland", list(govdata.values()))
+    add(
+        "govdata-staging",
+        "GovData staging (recorded)",
+        "Deutschland",
+        list(govdata.values()),
+        kind="national",
+    )
     bochum = []
     for path in sorted((ckan / "bochum-opendata-ruhr").glob("*.json")):
         pkg = _load(path)
@@ -163,6 +182,8 @@ def portals_yaml(portals: list[Portal]) -> str:
             entry["organization"] = p.organization
         if p.population:
             entry["population"] = p.population
+        if p.kind != "city":
+            entry["kind"] = p.kind
         entry["allow_private_urls"] = p.allow_private_urls
         entries.append(entry)
     return yaml.safe_dump({"portals": entries}, allow_unicode=True, sort_keys=False)

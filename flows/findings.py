@@ -1,4 +1,5 @@
-"""The fix list: a portal's flagged datasets ranked by the points fixing them would gain.
+"""The fix list: a portal's flagged datasets, those a fix would make really released first,
+then by the points fixing them would gain (the rule: :func:`checks.scoring.fix_order_sql`).
 
 ``odwatch findings --portal ID`` reads the portal's latest assessment (the warehouse opened
 read-only: it never writes) and prints one row per dataset and finding code with the
@@ -14,6 +15,7 @@ import sys
 import duckdb
 
 from checks.export import write_csv
+from checks.scoring import fix_order_sql, release_fix_sql
 from dashboards.fixlist import render_json, render_table
 from warehouse.store import AssessError, connect
 
@@ -23,7 +25,9 @@ FIX_COLUMNS = (
     "dataset_title",
     "landing_page",
     "dataset_points_gain",
+    "dataset_released",
     "code",
+    "blocks_release",
     "severity",
     "title",
     "points_lost",
@@ -33,12 +37,55 @@ FIX_COLUMNS = (
 )
 
 
+def fix_ranks_sql(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """A query over the findings that `where` selects (a condition on ``findings f``): one row
+    per assessment and flagged dataset with its points to ``gain``, its number of finding
+    codes ``n``, ``released`` (its headline verdict), ``release_fixes`` (how many of its codes
+    keep it from being released; 0 when it is released) and its fix-list ``rank`` within the
+    assessment, ordered by :func:`checks.scoring.fix_order_sql`; with the dataset's ``title``
+    and ``landing_page`` in the assessed snapshot. The page, the per-city CSV download and
+    ``odwatch findings`` all rank with this one query."""
+    has_released = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'scores' "
+        "AND column_name = 'released' AND table_catalog = current_database()"
+    ).fetchone()[0]
+    released = "s.released" if has_released else "CAST(NULL AS BOOLEAN)"
+    order = fix_order_sql("d.release_fixes", "d.gain", "d.n", "ds.title", "d.dataset_id")
+    return f"""
+        SELECT d.*, ds.title, ds.landing_page,
+               row_number() OVER (PARTITION BY d.assessment_id ORDER BY {order}) AS rank
+        FROM (
+            SELECT f.assessment_id, any_value(a.run_id) AS run_id, f.dataset_id,
+                   sum(f.points_lost) AS gain, count(DISTINCT f.code) AS n,
+                   any_value({released}) AS released,
+                   CASE WHEN coalesce(any_value({released}), false) THEN 0
+                        ELSE count(DISTINCT f.code) FILTER (WHERE {release_fix_sql("f.code")} > 0)
+                   END AS release_fixes
+            FROM findings f JOIN assessments a USING (assessment_id)
+            LEFT JOIN scores s ON s.assessment_id = f.assessment_id AND s.level = 'dataset'
+                 AND s.dataset_id = f.dataset_id
+            WHERE {where}
+            GROUP BY f.assessment_id, f.dataset_id
+        ) d
+        JOIN (
+            SELECT m.run_id, r.dataset_id, arg_min(r.title, r.rowid) AS title,
+                   arg_min(r.landing_page, r.rowid) AS landing_page
+            FROM snapshot_members m JOIN dataset_rows r
+                 ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id
+            WHERE m.run_id IN (SELECT a.run_id FROM findings f JOIN assessments a
+                               USING (assessment_id) WHERE {where})
+            GROUP BY ALL
+        ) ds ON ds.run_id = d.run_id AND ds.dataset_id = d.dataset_id
+    """
+
+
 def fix_list(
     con: duckdb.DuckDBPyConnection, portal_id: str, run_id: str | None = None
 ) -> tuple[dict, list[dict]]:
     """Flagged datasets of a portal's latest assessment (or of `run_id` under the newest method
-    that assessed it), ranked by the points fixing them would gain; one row per dataset and
-    code. Returns (assessment row, rows)."""
+    that assessed it), ranked as :func:`fix_ranks_sql` ranks them (what keeps a dataset from
+    being released first, then points to gain); one row per dataset and code, a dataset's
+    release fixes first. Returns (assessment row, rows)."""
     where = "a.run_id = ?" if run_id else "a.portal_id = ?"
     source = "assessments" if run_id else "latest_assessments"
     head = con.execute(
@@ -70,36 +117,27 @@ def fix_list(
         )
     )
     rows = con.execute(
-        """
+        f"""
         WITH f AS (
             SELECT dataset_id, code, any_value(severity) AS severity, sum(points_lost) AS points_lost,
                    count(distribution_id) AS distributions,
                    string_agg(DISTINCT evidence, ' | ' ORDER BY evidence) AS evidence
-            FROM findings WHERE assessment_id = ? GROUP BY dataset_id, code
+            FROM findings WHERE assessment_id = $aid GROUP BY dataset_id, code
         ),
-        d AS (
-            SELECT dataset_id, sum(points_lost) AS gain, count(*) AS n FROM f GROUP BY dataset_id
-        ),
-        ranked AS (
-            SELECT d.*, ds.title, ds.landing_page,
-                   row_number() OVER (ORDER BY round(d.gain, 6) DESC, d.n DESC, ds.title, d.dataset_id) AS rank
-            FROM d JOIN (
-                SELECT r.dataset_id, r.title, r.landing_page, r.rowid AS stored_row
-                FROM snapshot_members m JOIN dataset_rows r
-                     ON r.run_id = m.origin_run AND r.dataset_id = m.dataset_id
-                WHERE m.run_id = ?
-            ) ds ON ds.dataset_id = d.dataset_id
-            QUALIFY row_number() OVER (PARTITION BY d.dataset_id ORDER BY ds.stored_row) = 1
-        )
+        ranked AS ({fix_ranks_sql(con, "f.assessment_id = $aid")})
         SELECT r.rank, r.dataset_id, r.title AS dataset_title, r.landing_page,
-               round(r.gain, 2) AS dataset_points_gain, f.code, f.severity, mc.title,
+               round(r.gain, 2) AS dataset_points_gain, r.released AS dataset_released,
+               r.release_fixes, f.code,
+               (r.release_fixes > 0 AND {release_fix_sql("f.code")} > 0) AS blocks_release,
+               f.severity, mc.title,
                round(f.points_lost, 2) AS points_lost, f.distributions, f.evidence, mc.fix
         FROM f JOIN ranked r USING (dataset_id)
-        LEFT JOIN method_checks mc ON mc.method_version = ? AND mc.code = f.code
-        ORDER BY r.rank, round(f.points_lost, 6) DESC,
+        LEFT JOIN method_checks mc ON mc.method_version = $method AND mc.code = f.code
+        ORDER BY r.rank, blocks_release DESC, {release_fix_sql("f.code")},
+                 round(f.points_lost, 6) DESC,
                  CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, f.code
         """,
-        [assessment["assessment_id"], assessment["run_id"], assessment["method_version"]],
+        {"aid": assessment["assessment_id"], "method": assessment["method_version"]},
     )
     names = [d[0] for d in rows.description]
     return assessment, [dict(zip(names, r, strict=True)) for r in rows.fetchall()]

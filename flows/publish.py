@@ -31,7 +31,13 @@ from typing import Any
 import duckdb
 
 from checks.metadata import method_fingerprint
-from checks.scoring import CURRENT, DIMENSIONS, MAX_POINTS
+from checks.scoring import (
+    CURRENT,
+    DIMENSIONS,
+    MAX_POINTS,
+    RELEASED_MIN_JUDGED,
+    RELEASED_MIN_JUDGED_SHARE,
+)
 from dashboards import i18n, render
 from flows import __version__
 from flows.config import SLUG, Portal
@@ -204,7 +210,7 @@ def render_city_pages(
     site = (base_url or "https://SITE").rstrip("/")
     embed = (
         f'<a href="{site}/{lang}/city/{pid}.html"><img src="{site}/{badge}" '
-        f'alt="odwatch: {i18n.band_name(lang, row["band"])}"></a>'
+        f'alt="odwatch: {render.badge_message(lang, row)[0]}"></a>'
     )
     out.text(
         f"{lang}/city/{pid}.html",
@@ -216,7 +222,7 @@ def render_city_pages(
             late_total=late[0]["total"] if late else 0, harvests=harvests, api=_api(harvests),
             orgs=city.orgs, top=sorted((d for o in city.orgs for d in o["datasets"]), key=lambda d: d["rank"])[:TOP_FIXES],
             changes=city.changes,
-            badge=badge, badge_embed=embed,
+            badge=badge, badge_embed=embed, badge_alt=render.badge_message(lang, row)[0],
             mix_label=lambda label, kind: render.mix_label(lang, label, kind),
         ),
     )  # fmt: skip
@@ -323,20 +329,24 @@ def build_site(
             "version": __version__,
             "method_version": data.current_method or CURRENT.version,
         }
+        cities = [r for r in data.ranking if r["kind"] == "city"]
+        catalogues = [r for r in data.ranking if r["kind"] != "city"]
+        threshold = {"min": RELEASED_MIN_JUDGED, "share": RELEASED_MIN_JUDGED_SHARE}
         for lang in i18n.LANGS:
-            ranking = render.render_page(
-                "ranking.html", lang, "../", "index.html", **common,
-                rows=data.ranking, has_released=data.has_released, mismatch=mismatch,
-            )  # fmt: skip
-            out.text(f"{lang}/index.html", ranking)
+            ranking = {
+                "cities": cities, "catalogues": catalogues, "has_released": data.has_released,
+                "mismatch": mismatch, "threshold": threshold,
+                "chart": render.released_chart(lang, cities) if data.has_released else "",
+            }  # fmt: skip
+            out.text(
+                f"{lang}/index.html",
+                render.render_page("ranking.html", lang, "../", "index.html", **common, **ranking),
+            )
             if lang == "en":
                 out.text(
                     "index.html",
-                    render.render_page(
-                        "ranking.html", lang, "", "index.html", **common,
-                        rows=data.ranking, has_released=data.has_released, mismatch=mismatch,
-                    ),
-                )  # fmt: skip
+                    render.render_page("ranking.html", lang, "", "index.html", **common, **ranking),
+                )
             out.text(
                 f"{lang}/method.html",
                 render.render_page(
@@ -417,29 +427,39 @@ def _line(r: dict) -> str:
             else "no assessed snapshot"
         )
         return f"   -  {city}: not scored; {why}"
-    released = (
-        f"released {i18n.percent(r['share_released'], 'en')}, "
-        if r["share_released"] is not None
-        else ""
-    )
+    released = ""
+    if r["share_released"] is not None:
+        base = render.released_base("en", r)
+        share = render.released_share("en", r)
+        released = f"released {share} ({base}), " if share != "–" else f"released {base}, "
     change = (
         f" ({i18n.delta(r['scaled_change'], 'en').replace(chr(0x2212), '-')})"
         if r["scaled_change"] is not None
         else ""
     )
+    rank = f"{r['rank']:>4}." if r["rank"] else "   - "
     return (
-        f"{r['rank']:>4}. {city}: {released}{r['band']} {r['scaled']:.1f}/{MAX_POINTS}{change}, "
-        f"{r['datasets']} datasets, {r['findings']} findings"
+        f"{rank} {city}: {released}{r['band']} {r['scaled']:.1f}/{MAX_POINTS}{change}, "
+        f"{i18n.count(r['datasets'], 'en', 'dataset')}, {r['findings']} findings"
     ).replace("\u202f", " ")
 
 
 def summary_lines(result: SiteResult) -> list[str]:
-    """Where the scorecard is, then one line per city in rank order."""
-    return [
-        f"scorecard: {result.index} ({len(result.rows)} cities, {result.files} files, "
-        f"{_human(result.bytes)})",
-        *(_line(r) for r in result.rows),
+    """Where the scorecard is, then one line per city in rank order, then the regional and
+    national catalogues (not ranked)."""
+    cities = [r for r in result.rows if r["kind"] == "city"]
+    catalogues = [r for r in result.rows if r["kind"] != "city"]
+    counted = i18n.count(len(cities), "en", "city")
+    if catalogues:
+        counted += ", " + i18n.count(len(catalogues), "en", "catalogue")
+    lines = [
+        f"scorecard: {result.index} ({counted}, {result.files} files, {_human(result.bytes)})",
+        *(_line(r) for r in cities),
     ]
+    if catalogues:
+        lines.append("  regional and national catalogues (not ranked):")
+        lines += [_line(r) for r in catalogues]
+    return lines
 
 
 def _md(value: Any) -> str:
@@ -453,9 +473,12 @@ def artifact_rows(rows: Sequence[dict]) -> list[dict]:
     return [
         {
             "rank": r["rank"],
+            "kind": r["kind"],
             "city": r["city"],
             "portal": r["portal_id"],
-            "really_released_pct": r1(r["share_released"] * 100) if r["share_released"] is not None else None,
+            "really_released_pct": r1(r["share_released"] * 100) if r["share_released"] is not None and r["share_shown"] else None,
+            "released_of_judged": f"{r['released_datasets']} of {r['released_judged']}" if r["released_judged"] is not None else None,
+            "unverified": r["released_unverified"],
             "points_of_405": r1(r["scaled"]),
             "band": r["band"],
             "change": r1(r["scaled_change"]),
@@ -469,24 +492,27 @@ def artifact_rows(rows: Sequence[dict]) -> list[dict]:
 
 def scorecard_markdown(result: SiteResult) -> str:
     rows = artifact_rows(result.rows)
-    scored = [r for r in rows if r["points_of_405"] is not None]
+    cities = [r for r in rows if r["kind"] == "city"]
+    scored = [r for r in cities if r["points_of_405"] is not None]
     head = [
         "# odwatch scorecard",
         "",
-        f"{len(scored)} of {len(rows)} cities scored; site written to `{result.index}` "
+        f"{len(scored)} of {i18n.count(len(cities), 'en', 'city')} scored (regional and national "
+        f"catalogues listed apart, unranked); site written to `{result.index}` "
         f"({result.files} files, {_human(result.bytes)}, {result.seconds:.1f} s).",
         "",
-        f"| # | City | Really released | Points (of {MAX_POINTS}) | Band | Change | Datasets | Findings | Last harvest |",
-        "|---:|---|---:|---:|---|---:|---:|---:|---|",
+        f"| # | City | Kind | Really released | Of judged | Unverified | Points (of {MAX_POINTS}) | Band | Change | Datasets | Findings | Last harvest |",
+        "|---:|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
 
     def cell(v: Any, unit: str = "") -> str:
         return "–" if v is None else _md(f"{v}{unit}")
 
     body = [
-        f"| {cell(r['rank'])} | {_md(r['city'])} | {cell(r['really_released_pct'], ' %')} | "
+        f"| {cell(r['rank'])} | {_md(r['city'])} | {r['kind']} | {cell(r['really_released_pct'], ' %')} | "
+        f"{cell(r['released_of_judged'])} | {cell(r['unverified'])} | "
         f"{cell(r['points_of_405'])} | {cell(r['band'])} | {cell(r['change'])} | "
         f"{cell(r['datasets'])} | {cell(r['findings'])} | {cell(r['last_harvest'])} |"
-        for r in rows
+        for r in sorted(rows, key=lambda r: r["kind"] != "city")
     ]
     return "\n".join(head + body) + "\n"

@@ -11,10 +11,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 
-from checks.scoring import DIMENSIONS
+from checks.scoring import DIMENSIONS, released_verifiable
 from dashboards.fixlist import group_by_dataset
 from flows.config import Portal
 from warehouse.store import portal_overview
@@ -84,14 +85,22 @@ class SiteData:
 
 
 def _rank(ranking: list[dict], has_released: bool) -> None:
-    """Standard competition ranking (1, 2, 2, 4) by the 'really released' share when the
-    warehouse has it, else by points; cities without a score stay unranked."""
+    """Standard competition ranking (1, 2, 2, 4) of the cities (``kind: city``) by the 'really
+    released' share where it is verifiable (checks.scoring.released_verifiable), then points;
+    by points when the warehouse has no share. Cities whose share is not verifiable yet, cities
+    without a score and the regional and national catalogues stay unranked; the list is sorted
+    ranked cities, unranked cities (by points), then catalogues."""
 
     def key(r: dict) -> tuple:
         share = r.get("share_released") if has_released else None
         return (-(share if share is not None else -1.0), -(r["scaled"] or 0.0))
 
-    scored = sorted((r for r in ranking if r.get("scaled") is not None), key=key)
+    def rankable(r: dict) -> bool:
+        if r["kind"] != "city" or r.get("scaled") is None:
+            return False
+        return r["share_shown"] if has_released else True
+
+    scored = sorted((r for r in ranking if rankable(r)), key=key)
     previous, rank = None, 0
     for i, r in enumerate(scored, start=1):
         k = key(r)
@@ -99,7 +108,53 @@ def _rank(ranking: list[dict], has_released: bool) -> None:
             rank, previous = i, k
         r["rank"] = rank
     order = {id(r): i for i, r in enumerate(scored)}
-    ranking.sort(key=lambda r: (order.get(id(r), len(order)), r["city"].casefold(), r["portal_id"]))
+
+    def place(r: dict) -> tuple:
+        return (
+            r["kind"] != "city",
+            order.get(id(r), len(order)),
+            r.get("scaled") is None,
+            -(r.get("scaled") or 0.0),
+            r["city"].casefold(),
+            r["portal_id"],
+        )
+
+    ranking.sort(key=place)
+
+
+def _released_base(row: dict) -> None:
+    """The headline's base on a ranking row: ``released_judged`` (released + not released),
+    ``share_shown`` (enough judged to show the share: checks.scoring.released_verifiable)."""
+    datasets, released = row.get("datasets"), row.get("released_datasets")
+    judged = (
+        datasets - (row.get("released_unverified") or 0)
+        if datasets is not None and released is not None
+        else None
+    )
+    row["released_judged"] = judged
+    row["share_shown"] = released_verifiable(judged, datasets)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower().removeprefix("www.")
+
+
+def _overlaps(out: list[dict]) -> None:
+    """Which rows share a portal: a city's ``also_in`` (the regional or national catalogues
+    harvested from the same host, which hold its datasets too, unranked) and a catalogue's
+    ``contains`` (the cities ranked through their organisation on it)."""
+    for r in out:
+        same = [o for o in out if o is not r and _host(o["url"]) == _host(r["url"])]
+        r["also_in"] = [
+            {"portal_id": o["portal_id"], "city": o["city"], "title": o["title"]}
+            for o in same
+            if r["kind"] == "city" and o["kind"] != "city"
+        ]
+        r["contains"] = [
+            {"portal_id": o["portal_id"], "city": o["city"], "organization": o["organization"]}
+            for o in same
+            if r["kind"] != "city" and o["kind"] == "city" and o["organization"]
+        ]
 
 
 def ranking(
@@ -154,6 +209,8 @@ def ranking(
         s = scores.get(p.id, {})
         row: dict[str, Any] = {
             "portal_id": p.id,
+            "kind": p.kind,
+            "organization": p.organization,
             "city": p.city,
             "title": p.title,
             "url": p.url,
@@ -175,7 +232,14 @@ def ranking(
         row["datasets_per_100k"] = (
             datasets * 100_000 / p.population if datasets is not None and p.population else None
         )
+        _released_base(row)
+        row["released_per_100k"] = (
+            row["released_datasets"] * 100_000 / p.population
+            if row["share_shown"] and p.population
+            else None
+        )
         out.append(row)
+    _overlaps(out)
     _rank(out, has_released)
     current = None
     if has_scores:
@@ -424,17 +488,24 @@ def group_fix_list(fix_rows: list[dict], orgs: dict[str, str | None]) -> list[di
 
 
 def by_organization(datasets: list[dict]) -> list[dict]:
-    """Organisations, most points to gain first; each keeps its datasets in rank order."""
+    """Organisations in the fix list's own order: most datasets a fix would make released
+    first, then most points to gain; each keeps its datasets in rank order."""
     groups: dict[str | None, dict] = {}
     for d in datasets:
         g = groups.setdefault(
-            d["organization"], {"organization": d["organization"], "datasets": [], "gain": 0.0}
+            d["organization"],
+            {"organization": d["organization"], "datasets": [], "gain": 0.0, "to_release": 0},
         )
         g["datasets"].append(d)
         g["gain"] += d["gain"] or 0.0
+        g["to_release"] += 1 if d["release_fixes"] else 0
     out = sorted(
         groups.values(),
-        key=lambda g: (-round(g["gain"], 6), (g["organization"] or "\uffff").casefold()),
+        key=lambda g: (
+            -g["to_release"],
+            -round(g["gain"], 6),
+            (g["organization"] or "\uffff").casefold(),
+        ),
     )
     for i, g in enumerate(out, start=1):
         g["key"] = i

@@ -18,9 +18,10 @@ from typing import Any
 import duckdb
 
 from checks.export import write_csv
-from checks.scoring import DIMENSIONS
+from checks.scoring import DIMENSIONS, release_fix_sql
 from dashboards import i18n
 from flows.config import Portal
+from flows.findings import fix_ranks_sql
 from flows.publish_data import SiteData
 
 LICENSE_NAME = "CC BY 4.0"
@@ -29,7 +30,8 @@ LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 _T = "TIMESTAMPTZ"
 SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("rank", "INTEGER"), ("portal_id", "VARCHAR"), ("city", "VARCHAR"), ("title", "VARCHAR"),
+    ("rank", "INTEGER"), ("portal_id", "VARCHAR"), ("kind", "VARCHAR"), ("city", "VARCHAR"),
+    ("title", "VARCHAR"),
     ("population", "BIGINT"), ("run_id", "VARCHAR"), ("snapshot_at", _T),
     ("method_version", "VARCHAR"), ("share_released", "DOUBLE"), ("points", "DOUBLE"),
     ("max_assessable", "INTEGER"), ("max_points", "INTEGER"), ("scaled", "DOUBLE"),
@@ -37,7 +39,9 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("share_open_license", "DOUBLE"), ("share_machine_readable", "DOUBLE"),
     ("share_non_proprietary", "DOUBLE"), ("share_on_time", "DOUBLE"), ("datasets", "BIGINT"),
     ("distributions", "BIGINT"), ("released_datasets", "BIGINT"),
-    ("released_unverified", "BIGINT"), ("datasets_per_100k", "DOUBLE"), ("findings", "BIGINT"),
+    ("released_unverified", "BIGINT"), ("released_judged", "BIGINT"),
+    ("share_shown", "BOOLEAN"), ("released_per_100k", "DOUBLE"),
+    ("datasets_per_100k", "DOUBLE"), ("findings", "BIGINT"),
     ("flagged", "BIGINT"), ("previous_run_id", "VARCHAR"), ("previous_scaled", "DOUBLE"),
     ("scaled_change", "DOUBLE"), ("previous_share_released", "DOUBLE"),
     ("released_change", "DOUBLE"), ("previous_points", "DOUBLE"), ("city_change", "DOUBLE"),
@@ -63,6 +67,8 @@ FINDING_COLUMNS = (
     "portal_id", "run_id", "method_version", "dataset_id", "dataset_title", "organization",
     "landing_page", "distribution_id", "code", "severity", "message", "evidence", "points_lost",
 )  # fmt: skip
+# a city's findings (CSV, JSON) in its fix list's order: flows.findings.fix_ranks_sql
+CITY_FINDING_COLUMNS = ("fix_rank", *FINDING_COLUMNS, "dataset_released", "blocks_release")
 
 
 def _findings_sql(portal_ids: Sequence[str]) -> str:
@@ -82,7 +88,20 @@ def _findings_sql(portal_ids: Sequence[str]) -> str:
     """
 
 
-_FINDINGS_ORDER = "ORDER BY portal_id, dataset_id, distribution_id NULLS FIRST, code"
+def _city_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
+    """One city's findings with the fix list's rank of their dataset, in fix-list order."""
+    where = (
+        "f.assessment_id IN (SELECT assessment_id FROM latest_assessments "
+        f"WHERE portal_id = {_sql_text(portal_id)})"
+    )
+    return f"""
+        SELECT r.rank AS fix_rank, x.*, r.released AS dataset_released,
+               (r.release_fixes > 0 AND {release_fix_sql("x.code")} > 0) AS blocks_release
+        FROM ({_findings_sql([portal_id])}) x
+        JOIN ({fix_ranks_sql(con, where)}) r USING (dataset_id)
+        ORDER BY fix_rank, blocks_release DESC, {release_fix_sql("x.code")},
+                 x.distribution_id NULLS FIRST, x.code
+    """
 
 
 def _stream(
@@ -95,18 +114,21 @@ def _stream(
             yield dict(zip(columns, r, strict=True))
 
 
-def _nested_findings_sql(portal_id: str) -> str:
+def _nested_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
     """One JSON object per dataset with its findings (the CSV's rows, without repeating the
-    dataset's title, organisation and link on each)."""
+    dataset's title, organisation and link on each), in fix-list order."""
     return f"""
-        SELECT portal_id, run_id, method_version, dataset_id, any_value(dataset_title) AS dataset_title,
+        SELECT fix_rank, portal_id, run_id, method_version, dataset_id,
+               any_value(dataset_title) AS dataset_title,
                any_value(organization) AS organization, any_value(landing_page) AS landing_page,
+               any_value(dataset_released) AS dataset_released,
                list({{'distribution_id': distribution_id, 'code': code, 'severity': severity,
-                      'message': message, 'evidence': evidence, 'points_lost': points_lost}}
-                    ORDER BY distribution_id NULLS FIRST, code) AS findings
-        FROM ({_findings_sql([portal_id])})
-        GROUP BY portal_id, run_id, method_version, dataset_id
-        ORDER BY dataset_id
+                      'message': message, 'evidence': evidence, 'points_lost': points_lost,
+                      'blocks_release': blocks_release}}
+                    ORDER BY blocks_release DESC, distribution_id NULLS FIRST, code) AS findings
+        FROM ({_city_findings_sql(con, portal_id)})
+        GROUP BY fix_rank, portal_id, run_id, method_version, dataset_id
+        ORDER BY fix_rank
     """
 
 
@@ -194,11 +216,11 @@ def write_findings(
     per_city: dict[str, list[Download]] = {}
     for pid in portal_ids:  # one city at a time: memory stays that of the largest city
         counted = [0]
-        result = con.execute(f"{_findings_sql([pid])} {_FINDINGS_ORDER}")
+        result = con.execute(_city_findings_sql(con, pid))
         with open(base / "findings" / f"{pid}.csv", "w", encoding="utf-8", newline="") as fh:
-            write_csv(_stream(result, FINDING_COLUMNS, counted), FINDING_COLUMNS, fh)
+            write_csv(_stream(result, CITY_FINDING_COLUMNS, counted), CITY_FINDING_COLUMNS, fh)
         con.execute(
-            f"COPY ({_nested_findings_sql(pid)}) "
+            f"COPY ({_nested_findings_sql(con, pid)}) "
             f"TO {_sql_text(str(base / 'findings' / f'{pid}.json'))} (FORMAT json, ARRAY true)"
         )
         total += counted[0]

@@ -127,6 +127,10 @@ GOOD = """portals:
             "portal 'bochum' (#2): duplicate id 'bochum'; give every portal its own id",
         ),
         (
+            GOOD + "    kind: state\n",
+            "portal 'bochum' (#1): unknown kind 'state'; use one of city, regional, national",
+        ),
+        (
             GOOD + "    enabled: yes please\n",
             "portal 'bochum' (#1): 'enabled' must be true or false; write 'enabled: true' or 'enabled: false'",
         ),

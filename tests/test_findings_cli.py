@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from assess_helpers import dataset, distribution, store_snapshot
 
+from checks.scoring import CURRENT, METHOD_VERSION
 from flows.cli import main
 from warehouse.store import Warehouse
 
@@ -35,7 +36,7 @@ COMPLETE_DIST = {
 }
 FIX = {
     "missing-keywords": "Add a few keywords (tags) people would search for.",
-    "missing-download-url": "Upload the file or add a direct download URL, not only a page about the data.",
+    "missing-download-url": CURRENT.check("missing-download-url").fix,
 }
 
 
@@ -73,7 +74,7 @@ def test_assess_prints_one_line_per_run_then_has_nothing_left(warehouse, capsys)
     code, out, err = run(capsys, "assess", "--warehouse", path, "--no-expectations")
     assert code == 0
     assert out == (
-        f"{run_id}\tstadt\t2026.12-1\t3 datasets\t240.0/295 points (405 max)\tgood\t12 findings\tgx skipped\n"
+        f"{run_id}\tstadt\t{METHOD_VERSION}\t3 datasets\t240.0/295 points (405 max)\tgood\t12 findings\tgx skipped\n"
     )
     assert err == f"assessed {run_id}\n"
     code, out, err = run(capsys, "assess", "--warehouse", path)
@@ -92,26 +93,28 @@ def test_findings_csv_is_ranked_and_safe_for_spreadsheets(warehouse, capsys):
     assert code == 0
     lines = out.split("\r\n")
     assert lines[0] == (
-        "rank,dataset_id,dataset_title,landing_page,dataset_points_gain,code,severity,title,"
-        "points_lost,distributions,evidence,fix"
+        "rank,dataset_id,dataset_title,landing_page,dataset_points_gain,dataset_released,code,"
+        "blocks_release,severity,title,points_lost,distributions,evidence,fix"
     )
-    # the title is neutralised: a spreadsheet shows it as text and runs nothing
+    # the title is neutralised: a spreadsheet shows it as text and runs nothing; the finding
+    # that keeps dataset a from being really released (its licence is not known) comes first
     assert lines[1] == (
         '1,a,"\'=HYPERLINK(""http://evil.example"",""click"")",https://portal.example/dataset/a,'
-        "165.0,missing-keywords,warning,No keywords,30.0,0,,Add a few keywords (tags) people would search for."
+        "165.0,False,unknown-license,True,warning,Licence not recognised,10.0,1,"
+        "Nutzungsbedingungen der Stadt,Use a standard licence id or URI; odwatch cannot tell what this value allows."
     )
     rows = [
         (r["rank"], r["dataset_id"], r["dataset_points_gain"], r["code"], r["points_lost"], r["distributions"], r["evidence"])
         for r in csv.DictReader(io.StringIO(out))
     ]  # fmt: skip
     assert rows == [
+        ("1", "a", "165.0", "unknown-license", "10.0", "1", "Nutzungsbedingungen der Stadt"),
         ("1", "a", "165.0", "missing-keywords", "30.0", "0", ""),
         ("1", "a", "165.0", "missing-themes", "30.0", "0", ""),
         ("1", "a", "165.0", "missing-download-url", "20.0", "1", "https://files.example/a/0.csv"),
         ("1", "a", "165.0", "missing-spatial", "20.0", "0", ""),
         ("1", "a", "165.0", "missing-temporal", "20.0", "0", ""),
         ("1", "a", "165.0", "missing-access-rights", "15.0", "0", ""),
-        ("1", "a", "165.0", "unknown-license", "10.0", "1", "Nutzungsbedingungen der Stadt"),
         ("1", "a", "165.0", "missing-media-type", "10.0", "1", "CSV"),
         ("1", "a", "165.0", "missing-byte-size", "5.0", "1", "https://files.example/a/0.csv"),
         ("1", "a", "165.0", "missing-rights", "5.0", "1", "https://files.example/a/0.csv"),
@@ -131,16 +134,18 @@ def test_findings_json_and_table(warehouse, capsys):
     assert {k: doc[k] for k in ("run_id", "portal_id", "method_version", "snapshot_at")} == {
         "run_id": run_id,
         "portal_id": "stadt",
-        "method_version": "2026.12-1",
+        "method_version": METHOD_VERSION,
         "snapshot_at": "2024-03-10 12:00:00+00:00",
     }
     assert [(d["rank"], d["dataset_id"], d["title"], d["points_gain"], len(d["findings"])) for d in doc["datasets"]] == [
         (1, "a", FORMULA, 165.0, 11),
         (2, "c", "Dataset c", 0.0, 1),
     ]  # fmt: skip
+    assert (doc["datasets"][0]["released"], doc["datasets"][0]["release_fixes"]) == (False, 1)
     assert doc["datasets"][1]["findings"] == [
         {
             "code": "invalid-contact-email",
+            "blocks_release": False,
             "severity": "warning",
             "title": "Contact email is not a valid address",
             "points_lost": 0.0,
@@ -151,17 +156,20 @@ def test_findings_json_and_table(warehouse, capsys):
     ]
     code, out, _ = run(capsys, "findings", "--portal", "stadt", "--warehouse", path, "--limit", "1")
     lines = out.splitlines()
-    assert lines[:8] == [
-        f"stadt: snapshot {run_id}, method 2026.12-1; 1 datasets flagged, ranked by points to gain",
+    assert lines[:10] == [
+        f"stadt: snapshot {run_id}, method {METHOD_VERSION}; 1 dataset flagged, ranked those a "
+        "fix would make really released first, then by points to gain",
         "",
-        f"   1. +165 points  {FORMULA}",
+        f"   1. +165 points  {FORMULA}  (not released; 1 fix marked * for really released)",
         "      https://portal.example/dataset/a",
+        "    *     10  warning unknown-license  [Nutzungsbedingungen der Stadt]",
+        "              fix: Use a standard licence id or URI; odwatch cannot tell what this value allows.",
         "          30  warning missing-keywords",
         f"              fix: {FIX['missing-keywords']}",
         "          30  warning missing-themes",
         "              fix: Assign at least one category (DCAT theme / CKAN group).",
     ]
-    assert lines[8:10] == [
+    assert lines[10:12] == [
         "          20  warning missing-download-url  [https://files.example/a/0.csv]",
         f"              fix: {FIX['missing-download-url']}",
     ]
@@ -184,3 +192,34 @@ def test_findings_errors_are_one_line(warehouse, tmp_path, capsys):
     code, _, err = run(capsys, "findings", "--portal", "stadt", "--warehouse", str(missing))
     assert (code, err.count("\n")) == (1, 1)
     assert "no warehouse here yet" in err
+
+
+def test_fix_list_puts_what_keeps_data_unreleased_before_points(tmp_path, capsys):
+    """d's only problem is a non-open licence (no MQA points lost): it comes before e, which
+    has 30 points to gain (no keywords) but nothing that keeps it from being released."""
+    path = tmp_path / "w.duckdb"
+    wh = Warehouse(path)
+    store_snapshot(
+        wh,
+        "stadt",
+        [
+            dataset("d", license_raw="cc-by-nc-4.0", **COMPLETE),
+            dataset("e", keywords=[], **COMPLETE),
+        ],
+        [distribution("d", **COMPLETE_DIST), distribution("e", **COMPLETE_DIST)],
+        NOW,
+    )
+    wh.close()
+    run(capsys, "assess", "--warehouse", str(path), "-q", "--no-expectations")
+    code, out, _ = run(
+        capsys, "findings", "--portal", "stadt", "--warehouse", str(path), "--format", "csv"
+    )
+    assert code == 0
+    ranked = [
+        (r["rank"], r["dataset_id"], r["dataset_points_gain"], r["dataset_released"], r["code"], r["blocks_release"])
+        for r in csv.DictReader(io.StringIO(out))
+    ]  # fmt: skip
+    assert ranked == [
+        ("1", "d", "0.0", "False", "non-open-license", "True"),
+        ("2", "e", "30.0", "", "missing-keywords", "False"),  # undetermined: links unchecked
+    ]

@@ -23,8 +23,9 @@ PINNED = {
     "2026.11-1": "e436972ac6931058",
     "2026.11-2": "2647e3b226ca4e36",  # + the "really released" headline (released_* scores)
     "2026.11-3": "55c87d01b934be4f",  # + content findings (kind content) and 5-star scores
-    # + German licence spellings, generated exports counted once (rules and tables, same weights)
-    "2026.12-1": "55c87d01b934be4f",
+    # + German licence spellings, generated exports counted once, headline threshold,
+    # release-first fix order, hint texts
+    "2026.12-1": "fbddcec66d9703dd",
 }
 
 

@@ -220,15 +220,22 @@ def test_ranking_exact(built: Built, wh) -> None:
     assert root.lang == "en"
     assert [r["portal_id"] for r in en.rows] == ["musterstadt", "beispielhausen", "kaputtdorf"]
     m, b, k = en.rows
-    # ranked by the 'really released' share: Musterstadt's budget (open CSV, reachable, on
-    # time) of its 5 determined datasets; none of Beispielhausen's 2 determined ones
-    assert (m["rank"], m["share_released:text"], m["share_released"]) == ("1", "20.0 %", "0.2")
-    assert (b["rank"], b["share_released:text"], b["share_released"]) == ("2", "0.0 %", "0.0")
+    # ranked by the 'really released' share, shown with its base: Musterstadt's budget (open
+    # CSV, reachable, on time) of its 5 judged datasets; the sixth's link is unverified
+    assert (m["rank"], m["share_released:text"], m["share_released"]) == (
+        "1", "20.0 %" "1 of 5 judged; 1 unverified", "0.2")  # fmt: skip
+    # Beispielhausen: 0 of 2 judged (3 datasets) is below the threshold (5, or all of a smaller
+    # catalogue): a dash, never a bare 0.0 %, and no rank
+    assert (b["rank"], b["share_released:text"], b["share_released"]) == (
+        "", "–" "not verifiable yet: 0 of 2 judged; 1 unverified", "")  # fmt: skip
     assert (k["rank"], k["share_released:text"]) == ("", "–")
     # points scaled to 405 over what could be judged: Musterstadt 198.3 of 345 (the link
     # check made the reachability indicators judgeable), Beispielhausen 150 of 295
     assert (m["scaled:text"], m["band:text"], m["_n"], m["datasets_per_100k:text"]) == (
         "232.8", "good", ["6"], "2.4")  # fmt: skip
+    # per 100,000 inhabitants: released datasets (1 of 250,000) beside all datasets
+    assert (m["released_per_100k:text"], f(m["released_per_100k"])) == ("0.4", 0.4)
+    assert (b["released_per_100k:text"], k["released_per_100k:text"]) == ("–", "–")
     assert f(m["scaled"]) == pytest.approx(595 / 3 * 405 / 345)
     assert (b["scaled:text"], b["band:text"], b["_n"], b["datasets_per_100k:text"]) == (
         "205.9", "sufficient", ["3"], "2.5")  # fmt: skip
@@ -236,7 +243,7 @@ def test_ranking_exact(built: Built, wh) -> None:
     # change since the previous snapshot under the same method: points of 405, share in pp
     assert m["scaled_change:text"] == "\u221219.8+20.0 pp"
     assert f(m["scaled_change"]) == pytest.approx(595 / 3 * 405 / 345 - 184 * 405 / 295)
-    assert b["scaled_change:text"] == "±0±0 pp"
+    assert b["scaled_change:text"] == "±0"  # no change of a share that is not shown
     # Kaputtdorf: never harvested successfully, listed last without a score
     assert (k["scaled:text"], k["band:text"], k["_n"]) == ("–", "not scored yet", ["–"])
     assert k["last_status:text"].startswith("failed 20")
@@ -248,7 +255,9 @@ def test_ranking_exact(built: Built, wh) -> None:
             "WHERE level = 'portal' AND portal_id = ?",
             [row["portal_id"]],
         ).fetchall()
-        assert (f(row["scaled"]), f(row["share_released"])) == (got[0] if got else (None, None))
+        scaled, share = got[0] if got else (None, None)
+        shown = None if row["portal_id"] == "beispielhausen" else share  # below the threshold
+        assert (f(row["scaled"]), f(row["share_released"])) == (scaled, shown)
     html = (built.site / "en" / "index.html").read_text()
     assert '<span class="failed">failed</span>' in html and '<td class="n">6</td>' in html
     assert re.search(r'<div class="err" title="http://[^"]+expected CKAN JSON, got text/html', html)
@@ -262,7 +271,10 @@ def test_ranking_in_german(built: Built) -> None:
     assert (m["scaled:text"], m["band:text"], m["share_released:text"]) == (
         "232,8",
         "gut",
-        "20,0 %",
+        "20,0 %1 von 5 beurteilt; 1 nicht geprüft",
+    )
+    assert de.rows[1]["share_released:text"] == (
+        "–noch nicht überprüfbar: 0 von 2 beurteilt; 1 nicht geprüft"
     )
     assert (b["band:text"], m["datasets_per_100k:text"]) == ("ausreichend", "2,4")
     assert k["last_status:text"].startswith("fehlgeschlagen")
@@ -285,7 +297,10 @@ def test_city_page_exact(built: Built, wh) -> None:
     assert f(p.cells["points"]) == pytest.approx(595 / 3)
     assert f(p.cells["scaled"]) == pytest.approx(595 / 3 * 405 / 345)
     assert f(p.cells["datasets_per_100k"]) == 2.4
-    assert "1 of 5; 1 not determined (links not verified)" in p.text
+    assert (
+        'Really released · <span data-key="released_datasets" data-value="1">1 of 5 judged</span>; '
+        '<span data-key="released_unverified" data-value="1">1 unverified</span>' in html
+    )
     # link health: the reachable file and the radwege CSV, the 404, javascript:, and the
     # *.example hosts that were not looked up (ODWATCH_OFFLINE)
     outcomes = re.findall(
@@ -300,18 +315,18 @@ def test_city_page_exact(built: Built, wh) -> None:
         "<code>missing-access-rights</code>" in html
     )
     assert "Spielplätze</a>: <code>non-open-license</code></li>" in html
-    # the fix list: organisations by points to gain (sum of their datasets' gains)
+    # the fix list: organisations by datasets a fix would release, then points to gain
     orgs = re.findall(
-        r'<tr data-org="(\d+)">\s*<td data-value="([^"]*)">.*?data-value="(\d+)".*?data-value="([^"]+)"',
+        r'<tr data-org="(\d+)">\s*<td data-value="([^"]*)">.*?data-value="(\d+)".*?data-value="(\d+)".*?data-value="([^"]+)"',
         html,
         re.S,
     )
-    assert [(key, name, n, float(g)) for key, name, n, g in orgs] == [
-        ("1", "Grünflächenamt", "2", 260.0),
-        ("2", "Tiefbauamt", "1", 205.0),
-        ("3", "Wahlamt", "1", 145.0),
-        ("4", "Umweltamt", "1", 135.0),
-        ("5", "Kämmerei", "1", 85.0),
+    assert [(key, name, n, r, float(g)) for key, name, n, r, g in orgs] == [
+        ("1", "Grünflächenamt", "2", "1", 260.0),
+        ("2", "Tiefbauamt", "1", "1", 205.0),
+        ("3", "Wahlamt", "1", "1", 145.0),
+        ("4", "Umweltamt", "1", "1", 135.0),
+        ("5", "Kämmerei", "1", "0", 85.0),  # its budget is released: nothing to release first
     ]
     top = re.findall(r'<tr data-dataset="[^"]+" data-rank="(\d+)">', html)
     assert top == ["1", "2", "3", "4", "5", "6"]
@@ -395,7 +410,8 @@ def test_downloads_parse_back_to_the_numbers_on_the_pages(built: Built) -> None:
     parquet = {
         r[0]: r[1:]
         for r in con.execute(
-            f"SELECT portal_id, rank, scaled, share_released, datasets, datasets_per_100k, "
+            f"SELECT portal_id, rank, scaled, CASE WHEN share_shown THEN share_released END, "
+            f"datasets, datasets_per_100k, "
             f"scaled_change FROM '{site / 'scores.parquet'}'"
         ).fetchall()
     }
@@ -410,17 +426,20 @@ def test_downloads_parse_back_to_the_numbers_on_the_pages(built: Built) -> None:
             f(row["scaled_change"]),
         )
         c = from_csv[pid]
+        # the downloads keep the share below the threshold, flagged share_shown = false
+        assert c["share_shown"] == ("True" if pid == "musterstadt" else "False"), pid
         csv_values = (
             int(c["rank"]) if c["rank"] else None,
             f(c["scaled"]),
-            f(c["share_released"]),
+            f(c["share_released"]) if c["share_shown"] == "True" else None,
             int(c["datasets"]) if c["datasets"] else None,
             f(c["datasets_per_100k"]),
             f(c["scaled_change"]),
         )
         j = from_json[pid]
         json_values = tuple(
-            j[k] for k in ("rank", "scaled", "share_released", "datasets", "datasets_per_100k", "scaled_change")
+            j[k] if k != "share_released" or j["share_shown"] else None
+            for k in ("rank", "scaled", "share_released", "datasets", "datasets_per_100k", "scaled_change")
         )  # fmt: skip
         assert page_values == csv_values == json_values == parquet[pid], pid
     # findings: the city page's count in each format
@@ -558,8 +577,8 @@ def test_summary_lines(built: Built) -> None:
     lines = summary_lines(result)
     assert lines[0].startswith(f"scorecard: {built.site / 'index.html'} (3 cities, ")
     assert lines[1:] == [
-        "   1. Musterstadt (musterstadt): released 20.0 %, good 232.8/405 (-19.8), 6 datasets, 73 findings",
-        "   2. Beispielhausen (beispielhausen): released 0.0 %, sufficient 205.9/405 (±0), 3 datasets, 32 findings",
+        "   1. Musterstadt (musterstadt): released 20.0 % (1 of 5 judged; 1 unverified), good 232.8/405 (-19.8), 6 datasets, 73 findings",
+        "   -  Beispielhausen (beispielhausen): released not verifiable yet: 0 of 2 judged; 1 unverified, sufficient 205.9/405 (±0), 3 datasets, 32 findings",
         lines[3],
     ]
     assert lines[3].startswith("   -  Kaputtdorf (kaputtdorf): not scored; last harvest failed: ")
@@ -575,3 +594,110 @@ def test_cli_publish_from_a_read_only_warehouse(built: Built, tmp_path: Path, ca
                  "--site", str(site)]) == 0  # fmt: skip
     assert capsys.readouterr().out.strip() == str(site / "index.html")
     assert (site / "de" / "city" / "beispielhausen.html").is_file()
+
+
+# ---------------------------------------------------------------- what is ranked, and on what
+
+
+def test_regional_and_national_catalogues_are_not_ranked_as_cities(
+    built: Built, tmp_path: Path
+) -> None:
+    """Beispielhausen declared a national catalogue on Musterstadt's host, Musterstadt as its
+    organisation there (like Bochum on opendata.ruhr): the ranking holds the cities only, the
+    catalogue has its own table, and both pages say where their numbers come from."""
+    import dataclasses
+
+    m, b, k = built.portals
+    portals = [
+        dataclasses.replace(m, organization="stadt-musterstadt"),
+        dataclasses.replace(b, kind="national", city="Beispielland", url=m.url),
+        k,
+    ]
+    con = connect(built.warehouse, read_only=True)
+    try:
+        result = build_site(con, portals, tmp_path / "site")
+    finally:
+        con.close()
+    site = tmp_path / "site"
+    en = Page((site / "en" / "index.html").read_text())
+    assert [(r["portal_id"], r["rank"]) for r in en.rows] == [
+        ("musterstadt", "1"),
+        ("kaputtdorf", ""),
+    ]
+    html = (site / "en" / "index.html").read_text()
+    table = html[html.index('<table id="catalogue-table"') :]
+    assert re.findall(r'<tr data-catalogue="([^"]+)">', table) == ["beispielhausen"]
+    assert '<td data-key="kind" data-value="national">national catalogue</td>' in table
+    assert '<a href="../en/city/musterstadt.html">Musterstadt</a>' in table  # cities in it
+    assert "Regional and national catalogues (not ranked)" in html
+    de = (site / "de" / "index.html").read_text()
+    assert "Regionale und nationale Kataloge (ohne Rang)" in de and "nationaler Katalog" in de
+    city = (site / "en" / "city" / "musterstadt.html").read_text()
+    assert 'data-also-in="beispielhausen"' in city
+    assert "only the datasets of the organisation stadt-musterstadt (6 datasets" in city
+    assert "they count once: for this city" in city
+    catalogue = (site / "en" / "city" / "beispielhausen.html").read_text()
+    assert 'data-kind="national"' in catalogue and 'data-contains="musterstadt"' in catalogue
+    assert "Ranking #" not in catalogue
+    lines = summary_lines(result)
+    assert "(2 cities, 1 catalogue, " in lines[0]
+    assert lines[-2:] == [
+        "  regional and national catalogues (not ranked):",
+        lines[-1],
+    ] and lines[-1].startswith("   -  Beispielland (beispielhausen): ")
+    with open(site / "downloads" / "scores.csv", encoding="utf-8") as fh:
+        kinds = [(r["portal_id"], r["kind"], r["rank"]) for r in csv.DictReader(fh)]
+    assert kinds == [
+        ("musterstadt", "city", "1"),
+        ("kaputtdorf", "city", ""),
+        ("beispielhausen", "national", ""),
+    ]
+
+
+def test_ranking_chart_shows_each_share_with_its_base(built: Built) -> None:
+    html = (built.site / "en" / "index.html").read_text()
+    svg = re.search(r'<svg class="chart"[^>]*aria-labelledby="released-chart-title released-chart-desc".*?</svg>', html, re.S).group(0)  # fmt: skip
+    assert (
+        '<title id="released-chart-title">Really released share per city, with its base</title>'
+        in svg
+    )
+    desc = re.search(r'<desc id="released-chart-desc">([^<]*)</desc>', svg).group(1)
+    assert desc.endswith(
+        "Musterstadt: 20\u202f% · 1 of 5 judged; 1 unverified; "
+        "Beispielhausen: not verifiable yet: 0 of 2 judged; 1 unverified"
+    )
+    # one bar (with its tooltip) for the verifiable share; none where there is no share
+    assert re.findall(r"<rect [^>]*><title>([^<]*)</title></rect>", svg) == [
+        "Musterstadt: 20\u202f% · 1 of 5 judged; 1 unverified"
+    ]
+    assert "<script" not in svg
+    de = (built.site / "de" / "index.html").read_text()
+    assert "Anteil wirklich veröffentlicht je Stadt, mit seiner Basis" in de
+
+
+def test_city_page_shows_one_total_and_counts_in_words(built: Built) -> None:
+    html = (built.site / "en" / "city" / "musterstadt.html").read_text()
+    # one total (scaled to 405), the other explained beside it
+    assert (
+        len(re.findall(r'<div class="big">[^<]*</div><div class="label">Points \(of 405\)', html))
+        == 1
+    )
+    assert "/ 345" not in html
+    assert re.search(
+        r'id="points-explained" data-key="points" data-value="[^"]+">198.3 points over the 345 '
+        r"that could be judged \(60 not checked\), scaled to 405: the band uses this number.</p>",
+        html,
+    )
+    summaries = re.findall(r"<summary>([^<]*)</summary>", html)
+    assert summaries == ["As a table: 2 snapshots", "As a table: 23 indicators", summaries[2]]
+    assert re.fullmatch(r"As a table: \d+ finding codes", summaries[2])
+    de = (built.site / "de" / "city" / "musterstadt.html").read_text()
+    assert re.findall(r"<summary>([^<]*)</summary>", de)[:2] == [
+        "Als Tabelle: 2 Stände",
+        "Als Tabelle: 23 Indikatoren",
+    ]
+    late = re.findall(r'<td class="num" data-value="(\d+)">(\d+) (days?)</td>', html)
+    assert late and all((n == "1") == (word == "day") and v == n for v, n, word in late)
+    late_de = re.findall(r'<td class="num" data-value="(\d+)">(\d+) (Tage?)</td>', de)
+    assert [(v, n) for v, n, _ in late_de] == [(v, n) for v, n, _ in late]
+    assert all((n == "1") == (word == "Tag") for _, n, word in late_de)
