@@ -12,7 +12,8 @@ file extension, else from the declared format or media type ("don't take the pub
 word"). The stars of a format come from ``checks/data/formats.csv``. A sniffed archive (ZIP)
 whose declared payload is known (``zip+csv``) is scored by its payload, as formats.py does.
 
-Only a dead link takes stars away; a link we could not verify (blocked, timeout, 5xx) is
+Only a dead link takes stars away (dead = confirmed: two failed checks a day apart, or a 410;
+see checks.links.judge); a link we could not verify (failing once, blocked, timeout, 5xx) is
 not held against the publisher. A licence that is unknown or missing is not open: 0 stars,
 as in ckanext-qa. A dataset has the stars of its best distribution.
 """

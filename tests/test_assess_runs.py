@@ -157,10 +157,10 @@ def test_a_new_method_version_adds_rows_and_score_changes_tells_city_from_method
         "SELECT run_id, method_version FROM assessments ORDER BY run_id, method_version"
     ).fetchall()
     assert versions == [
-        (first, "2026.11-3"),
         (first, "2026.11-test"),
-        (second, "2026.11-3"),
+        (first, "2026.12-1"),
         (second, "2026.11-test"),
+        (second, "2026.12-1"),
     ]
     latest = wh.con.execute("SELECT run_id, method_version FROM latest_assessments").fetchall()
     assert latest == [(second, "2026.11-test")]
@@ -177,7 +177,7 @@ def test_a_new_method_version_adds_rows_and_score_changes_tells_city_from_method
         second,
         first,
         "2026.11-test",
-        "2026.11-3",
+        "2026.12-1",
         pytest.approx(20.0),
         pytest.approx(5.0),
     )

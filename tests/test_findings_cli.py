@@ -73,7 +73,7 @@ def test_assess_prints_one_line_per_run_then_has_nothing_left(warehouse, capsys)
     code, out, err = run(capsys, "assess", "--warehouse", path, "--no-expectations")
     assert code == 0
     assert out == (
-        f"{run_id}\tstadt\t2026.11-3\t3 datasets\t240.0/295 points (405 max)\tgood\t12 findings\tgx skipped\n"
+        f"{run_id}\tstadt\t2026.12-1\t3 datasets\t240.0/295 points (405 max)\tgood\t12 findings\tgx skipped\n"
     )
     assert err == f"assessed {run_id}\n"
     code, out, err = run(capsys, "assess", "--warehouse", path)
@@ -131,7 +131,7 @@ def test_findings_json_and_table(warehouse, capsys):
     assert {k: doc[k] for k in ("run_id", "portal_id", "method_version", "snapshot_at")} == {
         "run_id": run_id,
         "portal_id": "stadt",
-        "method_version": "2026.11-3",
+        "method_version": "2026.12-1",
         "snapshot_at": "2024-03-10 12:00:00+00:00",
     }
     assert [(d["rank"], d["dataset_id"], d["title"], d["points_gain"], len(d["findings"])) for d in doc["datasets"]] == [
@@ -152,7 +152,7 @@ def test_findings_json_and_table(warehouse, capsys):
     code, out, _ = run(capsys, "findings", "--portal", "stadt", "--warehouse", path, "--limit", "1")
     lines = out.splitlines()
     assert lines[:8] == [
-        f"stadt: snapshot {run_id}, method 2026.11-3; 1 datasets flagged, ranked by points to gain",
+        f"stadt: snapshot {run_id}, method 2026.12-1; 1 datasets flagged, ranked by points to gain",
         "",
         f"   1. +165 points  {FORMULA}",
         "      https://portal.example/dataset/a",

@@ -23,6 +23,7 @@ PINNED = {
     "2026.11-1": "e436972ac6931058",
     "2026.11-2": "2647e3b226ca4e36",  # + the "really released" headline (released_* scores)
     "2026.11-3": "55c87d01b934be4f",  # + content findings (kind content) and 5-star scores
+    "2026.12-1": "016779d7e3f83ac7",  # + a link is dead only when confirmed (failing before)
 }
 
 
