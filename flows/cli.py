@@ -27,7 +27,13 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PORTAL_FAILED = 0, 1, 2, 3
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = ["flows.assess", "flows.links.check", "flows.schedule", "flows.status"]
+COMMAND_MODULES: list[str] = [
+    "flows.assess",
+    "flows.links.check",
+    "flows.reparse",
+    "flows.schedule",
+    "flows.status",
+]
 
 
 class UsageError(Exception):
