@@ -6,9 +6,14 @@ judges what came back, so every rule here is testable without a network.
 Outcomes (``link_checks.outcome``), kept apart as data.gov.uk and GOV.UK do:
 
 ``ok``                       2xx or 3xx after following redirects: the file is there.
-``dead``                     404, 410, DNS name not found, connection refused, a redirect
-                             loop or chain longer than the cap: gone for every user. The only
-                             outcome a score counts as broken.
+``dead``                     gone for every user, and confirmed: a 410 Gone, or a 404, DNS
+                             name not found, connection refused, a redirect loop or chain
+                             longer than the cap seen on two checks at least 24 h apart with
+                             no success in between (:func:`judge`). The only outcome a score
+                             counts as broken.
+``failing``                  such a failure seen, not confirmed yet (one check, or checks
+                             less than 24 h apart): could not verify, not scored; re-checked
+                             a day later.
 ``blocked``                  401, 403, 407, 451, 429, a bot challenge (``cf-mitigated:
                              challenge``, AWS WAF ``x-amzn-waf-action``): could not verify.
 ``server-error``             5xx: could not verify (often passing).
@@ -21,6 +26,12 @@ Outcomes (``link_checks.outcome``), kept apart as data.gov.uk and GOV.UK do:
 
 ``reason`` refines the outcome with a stable kebab-case word (``http-404``, ``dns-failure``,
 ``bot-challenge``, ``rate-limited``, ``redirect-loop`` ...).
+
+Each check's own classification (``classify_status``, ``classify_error``; ``dead`` for any
+gone-looking answer) is kept as ``link_checks.observed``; ``link_checks.outcome`` is the
+verdict :func:`judge` gives it over the URL's history (``dead`` only when confirmed), which is
+what scores, stars and pages read. This is the practice of data.gov.uk and ckanext-archiver
+(a failure count and the first failure, a link reported broken only after repeated failures).
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,6 +49,7 @@ from urllib.parse import urlsplit
 Outcome = Literal[
     "ok",
     "dead",
+    "failing",
     "blocked",
     "server-error",
     "timeout",
@@ -48,6 +60,7 @@ Outcome = Literal[
 OUTCOMES: tuple[Outcome, ...] = (
     "ok",
     "dead",
+    "failing",
     "blocked",
     "server-error",
     "timeout",
@@ -55,9 +68,14 @@ OUTCOMES: tuple[Outcome, ...] = (
     "refused-private-address",
     "error",
 )
-# Only these count in a score: ok = reachable, dead = broken. Everything else is "could not
-# verify" and must not be held against the publisher.
+# Only these count in a score: ok = reachable, dead = broken (confirmed, see judge()).
+# Everything else, failing included, is "could not verify" and not held against the publisher.
 VERIFIED: frozenset[str] = frozenset({"ok", "dead"})
+
+# A failure is confirmed (dead) when it is seen again at least this long after the first one.
+CONFIRM_AFTER = timedelta(hours=24)
+# Answers that are final at once: the server says the resource is gone for good.
+GONE_AT_ONCE = frozenset({"http-410"})
 
 SCHEMES = ("http", "https")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -254,6 +272,45 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+# ------------------------------------------------------------------ verdict over the history
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One check of a URL as it was classified on its own (``link_checks.observed``)."""
+
+    checked_at: datetime
+    outcome: str  # an Outcome of classify_status / classify_error: "dead" = looked gone
+    reason: str | None = None
+
+
+def judge(history: Iterable[Observation], confirm_after: timedelta = CONFIRM_AFTER) -> Outcome:
+    """The verdict on a URL's newest check, given its history (any order, newest included).
+
+    - The newest check did not look gone: its own outcome (ok, blocked, timeout ...).
+    - It looked gone with a 410 Gone: ``dead`` at once.
+    - It looked gone otherwise (404, no such host, refused, redirect loop): ``dead`` when a
+      check since the last ``ok`` one looked gone too at least ``confirm_after`` earlier;
+      else ``failing``. Only a success resets the count; a timeout or a 5xx in between
+      neither confirms nor resets.
+    """
+    checks = sorted(history, key=lambda o: o.checked_at)
+    if not checks:
+        raise ValueError("judge() needs at least the check to judge")
+    newest = checks[-1]
+    if newest.outcome != "dead":
+        return newest.outcome  # type: ignore[return-value]
+    if newest.reason in GONE_AT_ONCE:
+        return "dead"
+    first_gone = newest.checked_at
+    for obs in reversed(checks[:-1]):
+        if obs.outcome == "ok":
+            break
+        if obs.outcome == "dead":
+            first_gone = obs.checked_at
+    return "dead" if newest.checked_at - first_gone >= confirm_after else "failing"
+
+
 # ------------------------------------------------------------------ re-check schedule
 
 
@@ -275,6 +332,7 @@ class Schedule:
 
     ok: timedelta = timedelta(days=7)
     dead: timedelta = timedelta(days=1)
+    failing: timedelta = CONFIRM_AFTER  # come back when a second failure confirms it
     unverified: timedelta = timedelta(hours=6)  # blocked, server-error, timeout, error
     failure_cap: timedelta = timedelta(days=3)
     spread: float = 0.2  # healthy URLs come due over ok * [1, 1 + spread], by URL hash
@@ -296,6 +354,8 @@ def recheck_after(url: str, state: LinkState, schedule: Schedule = DEFAULT_SCHED
         return schedule.ok  # the text of a URL does not change; a new URL is a new row
     if state.outcome == "refused-private-address":
         return timedelta(0)  # costs no request; the operator may have allowed it since
+    if state.outcome == "failing":
+        return schedule.failing
     base = schedule.dead if state.outcome == "dead" else schedule.unverified
     n = max(1, state.failure_count)
     wait = min(base * 2 ** min(n - 1, 16), schedule.failure_cap)

@@ -267,7 +267,7 @@ CHECK_RULES: dict[str, Rule] = {
 # indicator reads it) and its effective licence is open. Its link is the latest outcome for its
 # download URL if it has one, else for its access URL. Per distribution: "released" (link ok),
 # None (cannot qualify, or its link is dead / invalid-url) or "unverified" (any other outcome:
-# blocked, timeout, server-error, error, refused-private-address, or no result yet).
+# failing, blocked, timeout, server-error, error, refused-private-address, or no result yet).
 
 #: Link outcomes that settle a URL as not reachable (warehouse/schema_links.sql).
 LINK_FAILED = ("dead", "invalid-url")

@@ -36,7 +36,7 @@ download URL if it has one, else for its access URL. A dataset is
   one that cannot be judged do not count against it);
 - else released when a qualifying distribution's link is ``ok``;
 - else undetermined when a qualifying distribution's link is unverified (no result yet,
-  ``blocked``, ``timeout``, ``server-error``, ``error``, ``refused-private-address``);
+  ``failing`` (one failure, not confirmed yet), ``blocked``, ``timeout``, ``server-error``, ``error``, ``refused-private-address``);
 - else not released: no distribution qualifies, or each that does is ``dead`` or
   ``invalid-url`` (a dataset without distributions is not released).
 
@@ -159,7 +159,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("spatial", "findability", "Geo search", 20, "dataset", "a spatial coverage (dct:spatial)"),
     Indicator("temporal", "findability", "Time-based search", 20, "dataset", "a temporal coverage start or end (dct:temporal)"),
     # Accessibility (100)
-    Indicator("access-url-reachable", "accessibility", "AccessURL accessibility", 50, "distribution", "the access URL's latest link check is ok (dead fails; blocked, timeout and unchecked are not judged)", "link-checks"),
+    Indicator("access-url-reachable", "accessibility", "AccessURL accessibility", 50, "distribution", "the access URL's latest link check is ok (dead fails: gone on two checks 24 h apart, or 410; failing, blocked, timeout and unchecked are not judged)", "link-checks"),
     Indicator("download-url", "accessibility", "DownloadURL", 20, "distribution", "a download URL (dcat:downloadURL; CKAN: an uploaded file)"),
     Indicator("download-url-reachable", "accessibility", "DownloadURL accessibility", 30, "distribution", "the download URL's latest link check is ok (judged only where a download URL exists)", "link-checks"),
     # Interoperability (110)
@@ -191,9 +191,9 @@ CHECKS: tuple[Check, ...] = (
     Check("missing-temporal", "No temporal coverage", "warning", "dataset", "mqa", "State the period the data covers (start and end date).", ("temporal",)),
     Check("no-distributions", "No distributions", "error", "dataset", "mqa", "Add at least one resource with a download or access URL.", _PER_DISTRIBUTION + _INTEROP),
 
-    Check("broken-access-url", "Access URL is dead", "error", "distribution", "mqa", "Fix or replace the access URL: the link check found it gone (404/410, no such host, refused).", ("access-url-reachable",)),
+    Check("broken-access-url", "Access URL is dead", "error", "distribution", "mqa", "Fix or replace the access URL: the link check found it gone (404, no such host, refused) on two checks a day apart, or 410 Gone.", ("access-url-reachable",)),
     Check("missing-download-url", "No download URL", "warning", "distribution", "mqa", "Declare the file's direct address as its download URL: in CKAN, enter it as the resource's download link or upload the file; if the URL given is a page about the data, add the file's own URL.", ("download-url",)),
-    Check("broken-download-url", "Download URL is dead", "error", "distribution", "mqa", "Fix or replace the download URL: the link check found it gone.", ("download-url-reachable",)),
+    Check("broken-download-url", "Download URL is dead", "error", "distribution", "mqa", "Fix or replace the download URL: the link check found it gone on two checks a day apart.", ("download-url-reachable",)),
     Check("missing-format", "No format", "warning", "distribution", "mqa", "Set the resource's format (e.g. CSV, GeoJSON).", ("format", "format-vocabulary", "non-proprietary", "machine-readable")),
     Check("missing-media-type", "No media type", "info", "distribution", "mqa", "Set the resource's media type (e.g. text/csv).", ("media-type",)),
     Check("format-not-in-vocabulary", "Format not from a vocabulary", "info", "distribution", "mqa", "Use a standard format name or EU file type (CSV, JSON, XLSX ...) instead of free text.", ("format-vocabulary",)),
@@ -308,7 +308,7 @@ NOTES = (
     "Really released (the headline): a dataset is released when it is not late against its "
     "declared frequency and at least one distribution is machine-readable, openly licensed and "
     "its download URL (else access URL) was reachable at the last link check; undetermined when "
-    "such a distribution's link is not verified yet (unchecked, blocked, timeout, server error); "
+    "such a distribution's link is not verified yet (unchecked, failing, blocked, timeout, server error); "
     "the share counts only the datasets that are determined.",
     "2026.11-2: adds the really-released headline (released per dataset, share_released, "
     "released_datasets, released_unverified per portal); MQA points are unchanged.",
@@ -330,7 +330,10 @@ NOTES = (
     "Only cities are ranked (regional and national catalogues get their own table); "
     "the headline shows its base and a dash below the threshold; the fix list orders by what "
     "keeps data from being released, then by points; the missing-download-url hint no longer "
-    "says 'upload'; late evidence says '1 day late'. MQA points are unchanged.",
+    "says 'upload'; late evidence says '1 day late'. MQA points are unchanged. "
+    "One failure is not dead: a link counts as dead (reachability fails, 0 stars, "
+    "not released) only after it failed on two checks at least 24 h apart with no success in "
+    "between, or answered 410 Gone; until then it is failing, not judged either way.",
 )
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)

@@ -17,7 +17,8 @@ Opendatasoft export, ``generated`` in the stored rows) serialises the records un
 platform's URIs, not linked data with a URI scheme of the publisher's own, so it earns at
 most 3 stars (reason ``generated-export``), whatever its format.
 
-Only a dead link takes stars away; a link we could not verify (blocked, timeout, 5xx) is
+Only a dead link takes stars away (dead = confirmed: two failed checks a day apart, or a 410;
+see checks.links.judge); a link we could not verify (failing once, blocked, timeout, 5xx) is
 not held against the publisher. A licence that is unknown or missing is not open: 0 stars,
 as in ckanext-qa. The licence is not judged here: callers pass the stored licence verdict
 (the assessment's), and :func:`level_if_open` gives the level before the licence, which

@@ -425,6 +425,7 @@ TERMS: dict[str, dict[str, str]] = {
     "en": {
         "ok": "ok",
         "dead": "dead",
+        "failing": "failing (not confirmed yet)",
         "blocked": "blocked",
         "server-error": "server error",
         "timeout": "timeout",
@@ -453,6 +454,7 @@ TERMS: dict[str, dict[str, str]] = {
     "de": {
         "ok": "ok",
         "dead": "tot",
+        "failing": "fehlerhaft (noch unbestätigt)",
         "blocked": "blockiert",
         "server-error": "Serverfehler",
         "timeout": "Zeitüberschreitung",

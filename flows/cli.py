@@ -9,14 +9,13 @@ import importlib
 import os
 import signal
 import sys
-import tempfile
 import threading
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
 from flows import __version__
-from flows.config import ConfigError, Portal, load_portals, select
+from flows.config import ConfigError, Portal, load_portals, portals_beside, select
 from flows.schedule import ScheduleError
 from warehouse.store import DEFAULT_PATH, WarehouseError, connect, connect_waiting
 
@@ -27,7 +26,13 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_PORTAL_FAILED = 0, 1, 2, 3
 DEFAULT_PORTALS = "portals.yaml"
 DEFAULT_SITE = str(Path("dashboards") / "site")
 # Modules that add their own subcommands: each has register(subparsers, common_options).
-COMMAND_MODULES: list[str] = ["flows.assess", "flows.links.check", "flows.schedule", "flows.status"]
+COMMAND_MODULES: list[str] = [
+    "flows.assess",
+    "flows.links.check",
+    "flows.reparse",
+    "flows.schedule",
+    "flows.status",
+]
 
 
 class UsageError(Exception):
@@ -68,6 +73,7 @@ def _run_flow(portals: list[Portal], args: argparse.Namespace) -> int:
                     args.site,
                     retries=args.retries,
                     retry_delay=args.retry_delay,
+                    quiet_failures=not args.verbose,
                 )
             except BaseException as exc:  # re-raised below, in the main thread
                 outcome["error"] = exc
@@ -130,8 +136,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             servers, portals = demo.sample_portals()
         for s in servers:
             stack.enter_context(s)
-        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="odwatch-demo-"))
-        portals_file = Path(tmp) / "portals.yaml"
+        # kept beside the demo's warehouse, so that `odwatch status --warehouse` finds the
+        # demo's portals afterwards (their 127.0.0.1 servers are gone then)
+        portals_file = portals_beside(args.warehouse)
+        portals_file.parent.mkdir(parents=True, exist_ok=True)
         portals_file.write_text(demo.portals_yaml(portals), encoding="utf-8")
         print(
             f"demo: serving {len(portals)} portal(s) on 127.0.0.1 ({portals_file})", file=sys.stderr
@@ -140,6 +148,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {p.id}: {p.url} ({p.platform})", file=sys.stderr)
         args.portals = str(portals_file)
         code = _run_flow(portals, args)
+    print(
+        f"demo: warehouse {args.warehouse}, its portals in {portals_file}; look at it with "
+        f"'odwatch status --warehouse {args.warehouse}' or "
+        f"'odwatch findings --warehouse {args.warehouse} --portal {portals[0].id}'",
+        file=sys.stderr,
+    )
     return EXIT_OK if code in (EXIT_OK, EXIT_PORTAL_FAILED) else code
 
 

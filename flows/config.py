@@ -320,3 +320,19 @@ def select(
                 f"{path}: portal '{p.id}': platform '{p.platform}' has no adapter yet; leave it out"
             )
     return chosen
+
+
+def portals_beside(warehouse: Path | str) -> Path:
+    """Where a warehouse's own portal list is kept: `<warehouse>.portals.yaml` beside it
+    (`odwatch demo` writes one, so `status` finds the demo's portals afterwards)."""
+    path = Path(warehouse)
+    return path.with_name(path.stem + ".portals.yaml")
+
+
+def portals_for(portals: str | None, warehouse: Path | str, default: str = "portals.yaml") -> str:
+    """The portal list a read-only command uses: the one given (--portals), else the list
+    kept beside the warehouse, else `default`."""
+    if portals:
+        return portals
+    beside = portals_beside(warehouse)
+    return str(beside) if beside.is_file() else default

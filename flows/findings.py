@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC
 
 import duckdb
 
 from checks.export import write_csv
 from checks.scoring import fix_order_sql, release_fix_sql
 from dashboards.fixlist import render_json, render_table
+from flows.adapters.errors import printable
 from warehouse.store import AssessError, connect
 
 FIX_COLUMNS = (
@@ -79,6 +81,39 @@ def fix_ranks_sql(con: duckdb.DuckDBPyConnection, where: str) -> str:
     """
 
 
+def _not_harvested(con: duckdb.DuckDBPyConnection, portal_id: str) -> str | None:
+    """Why a portal has nothing to assess (never harvested, or its harvests failed), or None
+    when it has a complete snapshot (then assessing it is the fix)."""
+    snapshot = con.execute(
+        "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok'", [portal_id]
+    ).fetchone()[0]
+    if snapshot:
+        return None
+    last = con.execute(
+        "SELECT status, error, coalesce(finished_at, started_at) FROM harvest_runs "
+        "WHERE portal_id = ? AND status <> 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [portal_id],
+    ).fetchone()
+    if last is None:
+        harvested = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT portal_id FROM harvest_runs ORDER BY 1"
+            ).fetchall()
+        ]
+        return (
+            f"portal '{portal_id}' was never harvested into this warehouse "
+            f"(harvested: {', '.join(harvested) or 'none'}); run 'odwatch run --only {portal_id}'"
+        )
+    status, error, when = last
+    at = f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else "at an unknown time"
+    return (
+        f"portal '{portal_id}' has no snapshot to assess: its last harvest {status} at {at}: "
+        f"{printable(error or 'no error recorded')}; fix the portal entry or wait until it "
+        f"answers, then 'odwatch run --only {portal_id}'"
+    )
+
+
 def fix_list(
     con: duckdb.DuckDBPyConnection, portal_id: str, run_id: str | None = None
 ) -> tuple[dict, list[dict]]:
@@ -104,6 +139,8 @@ def fix_list(
                 "SELECT DISTINCT portal_id FROM latest_assessments ORDER BY 1"
             ).fetchall()
         ]
+        if not run_id and (why := _not_harvested(con, portal_id)):
+            raise AssessError(why)
         what = f"run '{run_id}'" if run_id else f"portal '{portal_id}'"
         raise AssessError(
             f"no assessment of {what} in the warehouse; run 'odwatch assess' "

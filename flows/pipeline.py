@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,27 @@ class TransientHarvestFailure(Exception):
     def __init__(self, result: HarvestResult):
         super().__init__(result.error)
         self.result = result
+
+
+class _ExpectedPortalFailure(logging.Filter):
+    """Drops Prefect's log records (traceback, "Finished in state Failed") about a portal
+    that is down: that is data, said in the one line per portal, not a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], TransientHarvestFailure):
+            return False
+        return "TransientHarvestFailure" not in record.getMessage()
+
+
+def quiet_expected_failures() -> None:
+    """Keep `odwatch run` at one line per portal: no urllib3 "Retrying ..." warnings (the
+    session's own retries of an unreachable host) and no Prefect traceback for a portal's
+    expected failure. Bugs still log in full. Idempotent."""
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedPortalFailure) for f in logger.filters):
+            logger.addFilter(_ExpectedPortalFailure())
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -135,9 +157,12 @@ def odwatch_run(
     retry_delay: float = 30,
     max_parallel: int = 4,
     link_check: bool = True,
+    quiet_failures: bool = True,
 ) -> list[HarvestResult]:
     """Harvest each portal (own task, own retries; one failing does not stop the others),
     then assess the new snapshots and publish the site."""
+    if quiet_failures:
+        quiet_expected_failures()
     results: list[HarvestResult] = []
     _OPEN[warehouse_path] = Warehouse(warehouse_path)
     try:

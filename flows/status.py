@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from flows.adapters.errors import printable
-from flows.config import Portal, load_portals, select
+from flows.config import Portal, load_portals, portals_for, select
 from warehouse.store import WarehouseLocked, connect
 
 COLUMNS = (
@@ -175,6 +175,7 @@ def _open(path: str, wait: float) -> duckdb.DuckDBPyConnection:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    args.portals = portals_for(args.portals, args.warehouse)
     portals = select(load_portals(args.portals), None)
     now = datetime.now(UTC)
     con = _open(args.warehouse, args.wait)
@@ -204,6 +205,7 @@ def register(sub: argparse._SubParsersAction, common) -> None:
         ),
     )
     common(p)
+    p.set_defaults(portals=None)  # none given: the list beside the warehouse, else portals.yaml
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument(
         "--wait",

@@ -187,7 +187,10 @@ def test_findings_errors_are_one_line(warehouse, tmp_path, capsys):
     run(capsys, "assess", "--warehouse", path, "-q", "--no-expectations")
     code, _, err = run(capsys, "findings", "--portal", "nowhere", "--warehouse", path)
     assert code == 1
-    assert err.endswith("(assessed portals: stadt)\n")
+    assert err == (  # an unknown portal: nothing harvested, so not "run odwatch assess"
+        f"odwatch: error: {path}: portal 'nowhere' was never harvested into this warehouse "
+        "(harvested: stadt); run 'odwatch run --only nowhere'\n"
+    )
     missing = tmp_path / "none.duckdb"
     code, _, err = run(capsys, "findings", "--portal", "stadt", "--warehouse", str(missing))
     assert (code, err.count("\n")) == (1, 1)

@@ -21,14 +21,16 @@ FAST = dict(rate=0, concurrency=4, timeout=(1.0, 1.0), content_max_bytes=1_000_0
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n"
 LOGIN = b"<!DOCTYPE html><html><head><title>Anmeldung</title></head><body>Login</body></html>"
 
-# path on the fault server -> (declared format, expected outcome, reason, HTTP status)
+# path on the fault server -> (declared format, expected outcome of a first check, reason,
+# HTTP status); a 404 or a loop is `failing` until a check a day later confirms it, a 410 is
+# dead at once
 LINKS = {
     "/file/sports.csv": ("CSV", "ok", "http-200", 200),
-    "/status/404": ("CSV", "dead", "http-404", 404),
+    "/status/404": ("CSV", "failing", "http-404", 404),
     "/status/410": ("CSV", "dead", "http-410", 410),
     "/challenge": ("CSV", "blocked", "bot-challenge", 403),
     "/redirect/3": ("CSV", "ok", "http-200", 200),
-    "/loop/a": ("PDF", "dead", "redirect-loop", 302),
+    "/loop/a": ("PDF", "failing", "redirect-loop", 302),
     "/slow/2": ("CSV", "timeout", "read-timeout", None),
     "/retry-after/1": ("TXT", "ok", "http-200", 200),
     "/head-405": ("CSV", "ok", "http-200", 200),
@@ -135,7 +137,9 @@ def test_check_links_end_to_end(setup) -> None:
         "/file/login.html": ("ok", "http-200", 200),
     }
     assert got == expected
-    assert summary.counts() == "ok 9, dead 3, blocked 1, server-error 1, timeout 1, invalid-url 1"
+    assert summary.counts() == (
+        "ok 9, dead 1, failing 2, blocked 1, server-error 1, timeout 1, invalid-url 1"
+    )
     # redirects followed, final URL and method kept
     assert _rows(
         wh,
@@ -218,11 +222,11 @@ def test_check_links_end_to_end(setup) -> None:
     )
     assert stars == {
         "r00": (3, "CSV", "sniffed", "format"),
-        "r01": (0, None, None, "link-dead"),
-        "r02": (0, None, None, "link-dead"),
+        "r01": (3, "CSV", "declared", "format"),  # 404 once: failing, not dead yet
+        "r02": (0, None, None, "link-dead"),  # 410 Gone: dead at once
         "r03": (3, "CSV", "declared", "format"),  # blocked: not held against it
         "r04": (3, "CSV", "sniffed", "format"),
-        "r05": (0, None, None, "link-dead"),
+        "r05": (1, "PDF", "declared", "format"),  # redirect loop once: failing
         "r06": (3, "CSV", "declared", "format"),  # timeout
         "r07": (1, "TXT", "sniffed", "format"),
         "r08": (3, "CSV", "sniffed", "format"),
@@ -361,7 +365,8 @@ def test_cli_and_run_pipeline(setup, tmp_path, prefect_harness, capsys) -> None:
     assert code == 0
     assert out.splitlines() == [
         "ok\t9",
-        "dead\t3",
+        "dead\t1",
+        "failing\t2",
         "blocked\t1",
         "server-error\t1",
         "timeout\t1",

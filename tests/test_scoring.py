@@ -25,7 +25,7 @@ PINNED = {
     "2026.11-3": "55c87d01b934be4f",  # + content findings (kind content) and 5-star scores
     # + German licence spellings, generated exports counted once, headline threshold,
     # release-first fix order, hint texts
-    "2026.12-1": "fbddcec66d9703dd",
+    "2026.12-1": "471dad1bc3e6e588",
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from checks.links import LinkState
+from checks.links import LinkState, Observation
 from warehouse.store import Warehouse
 
 _TRIM = "trim({col}, ' ' || chr(9) || chr(10) || chr(13))"
@@ -93,6 +93,31 @@ def link_states(wh: Warehouse) -> dict[str, LinkState]:
         r["url"]: LinkState(r["outcome"], r["checked_at"], r["failure_count"], r["retry_after_s"])
         for r in rows
     }
+
+
+def failure_histories(wh: Warehouse, urls: Iterable[str]) -> dict[str, list[Observation]]:
+    """Per URL whose newest check was not ok: its checks since its last ok one, each as it was
+    observed on its own (what checks.links.judge weighs). URLs without failures are absent."""
+    wanted = sorted(set(urls))
+    if not wanted:
+        return {}
+    rows = _rows(
+        wh,
+        """
+        SELECT c.url, c.checked_at, coalesce(c.observed, c.outcome) AS observed, c.reason
+        FROM link_checks c JOIN latest_link_status s USING (url)
+        WHERE list_contains(?, c.url) AND s.outcome <> 'ok'
+          AND (s.last_success IS NULL OR c.checked_at > s.last_success)
+        ORDER BY c.url, c.checked_at
+        """,
+        [wanted],
+    )
+    out: dict[str, list[Observation]] = {}
+    for r in rows:
+        out.setdefault(r["url"], []).append(
+            Observation(r["checked_at"], r["observed"], r["reason"])
+        )
+    return out
 
 
 def sample_candidates(wh: Warehouse, portal_id: str, since: datetime | None = None) -> list[dict]:

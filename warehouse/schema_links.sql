@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS link_checks (
     check_run_id   VARCHAR NOT NULL,
     url            VARCHAR NOT NULL,
     checked_at     TIMESTAMPTZ NOT NULL,
-    outcome        VARCHAR NOT NULL,    -- ok | dead | blocked | server-error | timeout | invalid-url | refused-private-address | error
+    outcome        VARCHAR NOT NULL,    -- the verdict (checks.links.judge): ok | dead | failing | blocked | server-error | timeout | invalid-url | refused-private-address | error
+    observed       VARCHAR,             -- this check on its own (dead: looked gone; judged dead only when confirmed); NULL: written before 2026.12
     reason         VARCHAR,             -- http-404, dns-failure, connection-refused, bot-challenge, rate-limited, redirect-loop, read-timeout ...
     http_status    INTEGER,
     method         VARCHAR,             -- HEAD | GET (GET when HEAD was refused with 400/403/405/501)
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS link_checks (
     requests       INTEGER,
     error          VARCHAR              -- one line, when something failed before an HTTP answer
 );
+
+ALTER TABLE link_checks ADD COLUMN IF NOT EXISTS observed VARCHAR;
 
 -- Per URL: the newest check, plus its history across runs. failure_count counts the checks
 -- since the last ok one; first_failure is the first of them.

@@ -74,8 +74,10 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
     """
     path = Path(path)
     if read_only and not path.exists():
+        demo = path.with_name("demo.duckdb")  # what `odwatch demo` writes by default
+        hint = f" (after 'make demo': --warehouse {demo})" if demo.is_file() else ""
         raise WarehouseError(
-            f"{path}: no warehouse here yet; run 'odwatch run' first or pass --warehouse PATH"
+            f"{path}: no warehouse here yet; run 'odwatch run' first or pass --warehouse PATH{hint}"
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,11 +36,13 @@ from checks.links import (
     DEFAULT_SCHEDULE,
     OUTCOMES,
     RETRY_AFTER_STATUSES,
+    Observation,
     Schedule,
     addresses_refusal,
     classify_error,
     host_key,
     is_due,
+    judge,
     url_problem,
 )
 from flows.config import Portal
@@ -222,8 +224,14 @@ def check_links(
     resolver: Resolver | None = None,
     quiet: bool = True,
 ) -> LinkCheckSummary:
-    """Check the URLs of the latest snapshots of `portals`; store results; return a summary."""
+    """Check the URLs of the latest snapshots of `portals`; store results; return a summary.
+
+    Each result is stored with what it observed and the verdict `checks.links.judge` gives it
+    over the URL's earlier failures (a 404 is `failing` until a check a day later confirms
+    it). `now` replaces the clock (tests): results are stamped as if the run started then.
+    """
     options = options or LinkCheckOptions()
+    shift = timedelta(0) if now is None else now - datetime.now(UTC)
     now = now or datetime.now(UTC)
     started = time.monotonic()
     summary = LinkCheckSummary(new_check_run_id(now))
@@ -234,6 +242,7 @@ def check_links(
         urls = linkstore.snapshot_urls(wh, ids)
         targets = plan(urls, linkstore.link_states(wh), now, options, allow)
         summary.urls_known, summary.urls_due = len(urls), len(targets)
+        histories = linkstore.failure_histories(wh, [u for u, _ in targets])
         prober = Prober(
             timeout=options.timeout,
             per_host_concurrency=options.concurrency if options.concurrency > 0 else 1024,
@@ -248,11 +257,15 @@ def check_links(
             progress = _Progress(len(targets), quiet)
 
             def keep(target: tuple[str, bool], res: ProbeResult) -> None:
+                res.checked_at += shift
                 rec = res.record()
+                seen = Observation(res.checked_at, res.outcome, res.reason)
+                rec["observed"] = res.outcome
+                rec["outcome"] = judge([*histories.get(rec["url"], ()), seen])
                 rec["check_run_id"] = summary.check_run_id
                 with lock:
                     buffer.append(rec)
-                    summary.outcomes[res.outcome] += 1
+                    summary.outcomes[rec["outcome"]] += 1
                     summary.requests += res.requests
                     batch = buffer[:] if len(buffer) >= FLUSH_EVERY else None
                     if batch:
@@ -290,6 +303,7 @@ def check_links(
                 max_bytes=options.content_max_bytes,
                 since=None if options.force else now - options.content_interval,
                 allow_private=lambda pid: allow.get(pid, False),
+                shift=shift,
                 rate=options.rate,
                 concurrency=options.concurrency,
                 workers=options.workers,

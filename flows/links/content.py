@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from checks.content import Finding, check_content, drift_findings
 from checks.content_expectations import ExpectationError, validate_table
@@ -160,6 +160,7 @@ def check_samples(
     max_bytes: int,
     since: datetime | None,
     allow_private: Callable[[str], bool],
+    shift: timedelta = timedelta(0),
     rate: float,
     concurrency: int,
     workers: int,
@@ -180,7 +181,9 @@ def check_samples(
 
     def fetch(i: int) -> ProbeResult:
         c = candidates[i]
-        return prober.fetch(c.row["url"], c.allow_private, max_bytes)
+        res = prober.fetch(c.row["url"], c.allow_private, max_bytes)
+        res.checked_at += shift  # the run's clock (check_links(now=...))
+        return res
 
     run_per_host(
         range(len(candidates)),

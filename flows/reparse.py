@@ -1,0 +1,364 @@
+"""`odwatch reparse`: rebuild snapshots' rows from their stored raw pages (no network).
+
+Every API response of a harvest is kept in `raw_pages`. Reparsing a run replays those
+responses, in the order they were received, to the *current* adapter code: the platform's
+fetch function runs as in a harvest, but on `ReplaySession`, whose `get()` answers each
+request with the next stored page instead of the network, and every record is parsed by the
+current parse function. So a fixed adapter (a field read wrongly, a licence taken from the
+wrong place) can be replayed over old snapshots, and then re-assessed.
+
+- Per run, atomic: the run's own rows are replaced in one transaction; any failure (the
+  adapter asks for a page the run does not have, a page no longer parses) rolls it back
+  and the old rows stay, with a one-line error.
+- Each request must match the stored page it is answered with: same path, same query
+  parameter names, and both or neither asking for changes only (an incremental harvest).
+- An incremental snapshot's carried-forward datasets point at the rows of the earlier run
+  that fetched them: reparse that run to change them. Later snapshots that carried this
+  run's rows forward see the new rows too (they share them).
+- Then the reparsed runs are assessed again under the current method (unless --no-assess),
+  and 5-star levels are recomputed where the run is its portal's latest snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+from flows.adapters.errors import PortalError
+from flows.adapters.http import USER_AGENT
+from flows.config import Portal
+from flows.harvest import ADAPTERS, NEEDS_KNOWN_IDS
+from warehouse.store import CODE_VERSION, Warehouse, WarehouseError
+
+# Text in a request URL that shows it asks for changes only (CKAN fq, ckanext-dcat,
+# Opendatasoft's ODSQL where): the replay takes the incremental path iff the run did.
+CHANGES_ONLY = ("metadata_modified:[", "modified_since=", "modified >= date'")
+_CHARSET = re.compile(r"charset\s*=\s*\"?[A-Za-z0-9._-]+\"?", re.I)
+_XML_DECL = re.compile(rb"""^(\s*<\?xml[^>]*encoding\s*=\s*["'])([A-Za-z0-9._-]+)(["'])""")
+
+
+class ReparseError(WarehouseError):
+    """A run that cannot be reparsed; str() is one line. The run's rows are unchanged."""
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    seq: int
+    url: str
+    status: int | None
+    content_type: str | None
+    body: str
+
+
+def _changes_only(url: str) -> bool:
+    text = unquote_plus(url)
+    return any(marker in text for marker in CHANGES_ONLY)
+
+
+def _shape(url: str, params: dict | None = None) -> tuple[str, tuple[str, ...], bool]:
+    parts = urlsplit(url)
+    keys = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    keys |= set(params or {})
+    full = url + ("?" + "&".join(f"{k}={v}" for k, v in (params or {}).items()) if params else "")
+    return parts.path.rstrip("/") or "/", tuple(sorted(keys)), _changes_only(full)
+
+
+class _Headers(dict):
+    """Case-insensitive .get(), as requests' headers."""
+
+    def get(self, key, default=None):  # type: ignore[override]
+        for k, v in self.items():
+            if k.lower() == str(key).lower():
+                return v
+        return default
+
+
+class StoredResponse:
+    """What the adapters read of a requests.Response, from a stored page. The body was
+    stored as decoded text; it is handed back as UTF-8 and says so (charset, XML
+    declaration), so it decodes to the same text again."""
+
+    def __init__(self, page: StoredPage):
+        self.url = page.url
+        self.status_code = page.status or 200
+        ctype = page.content_type
+        if ctype and _CHARSET.search(ctype):
+            ctype = _CHARSET.sub("charset=utf-8", ctype)
+        self.headers = _Headers({"Content-Type": ctype} if ctype else {})
+        self.text = page.body
+        content = page.body.encode("utf-8", "replace")
+        self.content = _XML_DECL.sub(rb"\g<1>utf-8\g<3>", content[:400], count=1) + content[400:]
+
+
+class ReplaySession:
+    """A stand-in for requests.Session that answers from a run's stored pages, in order."""
+
+    def __init__(self, run_id: str, pages: list[StoredPage]):
+        self.run_id = run_id
+        self.pages = deque(pages)
+        self.headers = {"User-Agent": USER_AGENT}
+        self.used = 0
+
+    def get(self, url: str, params: dict | None = None, **kwargs) -> StoredResponse:
+        if not self.pages:
+            raise ReparseError(
+                f"run {self.run_id}: the current adapter asks for {url} after the last of the "
+                f"{self.used} stored pages; it cannot be replayed"
+            )
+        page = self.pages.popleft()
+        if _shape(url, params) != _shape(page.url):
+            raise ReparseError(
+                f"run {self.run_id}: the current adapter asks for {url} where stored page "
+                f"{page.seq} answered {page.url}; it cannot be replayed"
+            )
+        self.used += 1
+        return StoredResponse(page)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class ReparseResult:
+    run_id: str
+    portal_id: str
+    datasets_before: int
+    distributions_before: int
+    datasets: int = 0
+    distributions: int = 0
+    pages: int = 0
+    pages_unused: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        unused = f" ({self.pages_unused} not asked for)" if self.pages_unused else ""
+        return (
+            f"{self.run_id}\t{self.portal_id}\t{self.datasets_before} -> {self.datasets} datasets"
+            f"\t{self.distributions_before} -> {self.distributions} distributions"
+            f"\t{self.pages} pages{unused}\t{self.seconds:.1f}s"
+        )
+
+
+def _stored_pages(wh: Warehouse, run_id: str) -> list[StoredPage]:
+    rows = wh.con.execute(
+        "SELECT seq, url, status, content_type, body_zlib FROM raw_pages WHERE run_id = ? "
+        "ORDER BY seq",
+        [run_id],
+    ).fetchall()
+    return [
+        StoredPage(seq, url, status, ctype, zlib.decompress(body).decode("utf-8", "replace"))
+        for seq, url, status, ctype, body in rows
+        if body is not None
+    ]
+
+
+def _previous_ids(wh: Warehouse, portal_id: str, started_at: datetime) -> list[str]:
+    """The dataset ids of the portal's ok snapshot before this run (what `known` was)."""
+    rows = wh.con.execute(
+        """
+        SELECT DISTINCT m.dataset_id FROM snapshot_members m WHERE m.run_id = (
+            SELECT run_id FROM harvest_runs WHERE portal_id = ? AND status = 'ok'
+              AND started_at < ? ORDER BY started_at DESC, run_id DESC LIMIT 1)
+        ORDER BY 1
+        """,
+        [portal_id, started_at],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _unknown(wh: Warehouse, run_id: str) -> ReparseError:
+    return ReparseError(
+        f"{wh.path}: no harvest run '{run_id}'; 'odwatch status' lists the portals, "
+        "harvest_runs the run ids"
+    )
+
+
+def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
+    """Replace one complete snapshot's own rows by those the current adapter code parses
+    from its stored raw pages. Atomic: on any failure the old rows stay (ReparseError)."""
+    started = time.monotonic()
+    row = wh.con.execute(
+        "SELECT portal_id, platform, api_url, organization, status, started_at "
+        "FROM harvest_runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None:
+        raise _unknown(wh, run_id)
+    portal_id, platform, api_url, organization, status, started_at = row
+    if status != "ok":
+        raise ReparseError(
+            f"run '{run_id}' is {status}, not a complete snapshot: nothing to reparse"
+        )
+    if platform not in ADAPTERS:
+        raise ReparseError(f"run '{run_id}': platform '{platform}' has no adapter in this odwatch")
+    pages = _stored_pages(wh, run_id)
+    if not pages:
+        raise ReparseError(f"run '{run_id}' has no stored raw pages: it cannot be reparsed")
+    before = wh.con.execute(
+        "SELECT (SELECT count(*) FROM dataset_rows WHERE run_id = $r), "
+        "(SELECT count(*) FROM distribution_rows WHERE run_id = $r)",
+        {"r": run_id},
+    ).fetchone()
+    result = ReparseResult(run_id, portal_id, before[0], before[1])
+    fetch, parse = ADAPTERS[platform]
+    portal = Portal(portal_id, portal_id, portal_id, platform, api_url, organization=organization)
+    kwargs: dict = {}
+    if any(_changes_only(p.url) for p in pages):  # the run took the incremental path
+        kwargs["since"] = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+        if platform in NEEDS_KNOWN_IDS:
+            kwargs["known"] = _previous_ids(wh, portal_id, started_at)
+    session = ReplaySession(run_id, pages)
+    con = wh.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM dataset_rows WHERE run_id = ?", [run_id])
+        con.execute("DELETE FROM distribution_rows WHERE run_id = ?", [run_id])
+        for batch in fetch(portal, session, lambda resp: None, [], **kwargs):
+            datasets, distributions = [], []
+            for raw in batch:
+                dataset, dists = parse(raw, portal_id, api_url, run_id)
+                datasets.append(dataset)
+                distributions.extend(dists)
+            result.datasets += wh.add_records("dataset_rows", datasets)
+            result.distributions += wh.add_records("distribution_rows", distributions)
+        own = (
+            "SELECT DISTINCT dataset_id FROM (SELECT dataset_id FROM dataset_rows WHERE run_id = $r "
+            "UNION ALL SELECT dataset_id FROM distribution_rows WHERE run_id = $r)"
+        )
+        con.execute(
+            f"DELETE FROM snapshot_members WHERE run_id = $r AND (origin_run = $r "
+            f"OR dataset_id IN ({own}))",
+            {"r": run_id},
+        )
+        con.execute(
+            f"INSERT INTO snapshot_members SELECT $r, $p, dataset_id, $r FROM ({own})",
+            {"r": run_id, "p": portal_id},
+        )
+        con.execute(
+            "UPDATE harvest_runs SET dataset_count = (SELECT count(*) FROM datasets WHERE run_id = $r), "
+            "distribution_count = (SELECT count(*) FROM distributions WHERE run_id = $r), "
+            "reparsed_at = now(), reparsed_by = $v WHERE run_id = $r",
+            {"r": run_id, "v": CODE_VERSION},
+        )
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if isinstance(exc, ReparseError):
+            raise
+        if isinstance(exc, PortalError):
+            raise ReparseError(f"run '{run_id}': a stored page no longer parses: {exc}") from None
+        raise
+    result.pages, result.pages_unused = session.used, len(session.pages)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def reparse_runs(
+    wh: Warehouse,
+    run_ids: list[str],
+    *,
+    assess: bool = True,
+    expectations: bool = True,
+    progress=None,
+) -> list[ReparseResult]:
+    """Reparse each run (each atomically), then re-assess them and rescore their stars."""
+    results = []
+    for run_id in run_ids:
+        results.append(reparse_run(wh, run_id))
+        if progress:
+            progress(results[-1].line())
+    if assess and results:
+        from flows.assess import assess_runs
+
+        assess_runs(wh.con, [r.run_id for r in results], expectations=expectations)
+        latest = {
+            r[0]
+            for r in wh.con.execute(
+                "SELECT portal_id FROM latest_runs WHERE list_contains(?, run_id)",
+                [[r.run_id for r in results]],
+            ).fetchall()
+        }
+        if latest:
+            from flows.links.content import score_stars
+
+            score_stars(wh, sorted(latest))
+    return results
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    with Warehouse(args.warehouse) as wh:
+        if args.all:
+            run_ids = [
+                r[0]
+                for r in wh.con.execute(
+                    "SELECT run_id FROM harvest_runs WHERE status = 'ok' "
+                    "AND EXISTS (SELECT 1 FROM raw_pages p WHERE p.run_id = harvest_runs.run_id) "
+                    "ORDER BY started_at, run_id"
+                ).fetchall()
+            ]
+            if not run_ids:
+                print(
+                    f"odwatch: no complete snapshot in {args.warehouse} to reparse", file=sys.stderr
+                )
+                return 0
+        else:
+            run_ids = list(dict.fromkeys(args.run))
+            known = {
+                r[0]
+                for r in wh.con.execute(
+                    "SELECT run_id FROM harvest_runs WHERE list_contains(?, run_id)", [run_ids]
+                ).fetchall()
+            }
+            for run_id in run_ids:
+                if run_id not in known:
+                    raise _unknown(wh, run_id)
+
+        def progress(line: str) -> None:
+            print(line, flush=True)
+
+        if not args.quiet:
+            print(f"reparse: {len(run_ids)} snapshot(s) in {args.warehouse}", file=sys.stderr)
+        results = reparse_runs(
+            wh,
+            run_ids,
+            assess=not args.no_assess,
+            expectations=not args.no_expectations,
+            progress=progress,
+        )
+        if not args.quiet:
+            what = "rows replaced" + ("" if args.no_assess else ", assessed again")
+            print(f"reparse: {len(results)} snapshot(s): {what}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common) -> None:
+    p = sub.add_parser(
+        "reparse",
+        help="rebuild snapshots' rows from their stored raw pages with the current adapters (no network)",
+        description=(
+            "Replay the stored API responses of snapshots through the current adapter code and "
+            "replace their rows (each snapshot atomically: a failure keeps the old rows), then "
+            "assess them again. One line per snapshot on stdout: run, portal, datasets and "
+            "distributions before -> after, pages replayed."
+        ),
+    )
+    common(p, portals=False)
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--run", action="append", metavar="ID", help="reparse this run (repeatable)")
+    group.add_argument("--all", action="store_true", help="reparse every complete snapshot")
+    p.add_argument("--no-assess", action="store_true", help="only replace the rows")
+    p.add_argument(
+        "--no-expectations", action="store_true", help="skip the Great Expectations suites"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_reparse)
