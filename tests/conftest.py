@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,6 +40,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "schedule: starts a real Prefect server and waits for a scheduled run (~40 s)"
     )
+
+
+# The longest chains first, so that they do not start last and leave the other workers idle
+# at the end (`--dist loadfile` hands out files in collection order).
+LONGEST_FIRST = (
+    "test_schedule.py",
+    "test_schedule_parallel.py",
+    "test_shutdown.py",
+    "test_postgres.py",
+    "test_pipeline.py",
+    "test_links_flow.py",
+    "test_dcat_adapter.py",
+    "test_site_pipeline.py",
+    "test_writer_lock.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -103,7 +125,17 @@ def _start_prefect_server(home: Path) -> dict:
     deadline = time.monotonic() + SERVER_DEADLINE
     while time.monotonic() < deadline and proc.poll() is None:
         if "odwatch: Prefect server ready" in log.read_text(errors="replace"):
-            return {"api": f"http://127.0.0.1:{port}/api", "pid": proc.pid, "log": str(log)}
+            # a copy of the freshly migrated, still empty database: other tests' servers
+            # start from it instead of running Prefect's ~200 migrations again (~10 CPU-s)
+            template = home.parent / "prefect-template.db"
+            with sqlite3.connect(home / "prefect.db") as src, sqlite3.connect(template) as dst:
+                src.backup(dst)
+            return {
+                "api": f"http://127.0.0.1:{port}/api",
+                "pid": proc.pid,
+                "log": str(log),
+                "template": str(template),
+            }
         time.sleep(0.2)
     said = log.read_text(errors="replace")[-3000:]
     if proc.poll() is None:
@@ -112,7 +144,7 @@ def _start_prefect_server(home: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def shared_prefect_server(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One Prefect server (`odwatch server`, SQLite) for the whole session, shared by the
     xdist workers: the first worker that needs it starts it, the others find its address in
     `prefect-server.json` (api, pid, log); pytest_unconfigure of the main process stops it. Tests on it must
@@ -130,8 +162,21 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def prefect_api(prefect_server: dict) -> str:
-    return prefect_server["api"]
+def migrated_prefect_db(shared_prefect_server: dict):
+    """Seed a Prefect home with an empty database already at Prefect's latest migration; the
+    server started on it finds nothing to migrate. (The shared server itself, test_postgres
+    and a plain `odwatch run` still migrate from scratch.)"""
+
+    def seed(home: Path) -> Path:
+        home.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copyfile(shared_prefect_server["template"], home / "prefect.db"))
+
+    return seed
+
+
+@pytest.fixture(scope="session")
+def prefect_api(shared_prefect_server: dict) -> str:
+    return shared_prefect_server["api"]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -80,8 +80,11 @@ def _wait_for(what: str, done, proc: subprocess.Popen, api: str, timeout: float 
 
 
 @pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory):
+def prefect_server(tmp_path_factory, migrated_prefect_db):
+    """A server of this module's own (serve's deployments and their concurrency leases stay
+    apart from the other tests' flow runs), on a database seeded already migrated."""
     home = tmp_path_factory.mktemp("prefect-server")
+    migrated_prefect_db(home)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "server", "--port", str(port)]
@@ -322,106 +325,3 @@ from flows.scheduled import scheduled_harvest
 print(scheduled_harvest(portal_id=sys.argv[1], portals_file=sys.argv[2],
                         warehouse_path=sys.argv[3], site_dir=sys.argv[4]))
 """
-
-
-def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
-    prefect_server, br_packages, tmp_path
-):
-    """Two portals' scheduled harvests at the same time, each in its own process as
-    `odwatch serve` runs them: their fetches overlap,
-    the writer slot on the Prefect server lets one write at a time, and both snapshots
-    land whole."""
-    from flows.scheduled import writer_limit_name
-
-    api = prefect_server
-    warehouse = tmp_path / "w.duckdb"
-    # each portal holds its first answer until the other portal has been asked too: only
-    # harvests that fetch at the same time get past this without the 90 s timeout
-    asked = {"a": threading.Event(), "b": threading.Event()}
-    waited_out: list[str] = []
-
-    def meet(name: str, other: str):
-        def fault(req, portal):
-            asked[name].set()
-            if not asked[other].wait(90):
-                waited_out.append(name)
-            return None
-
-        return fault
-
-    env = _env(
-        PREFECT_API_URL=api,
-        PREFECT_HOME=str(tmp_path / "client-home"),
-        PREFECT_LOGGING_LEVEL="INFO",
-    )
-    # what `odwatch serve` does first: the writer slot, on the server the flows report to
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from flows.schedule import _writer_limit; "
-            "from flows.scheduled import writer_limit_name; _writer_limit(writer_limit_name(sys.argv[1]))",
-            str(warehouse),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    with (
-        LocalPortal(br_packages[:60], fault=meet("a", "b")) as a,
-        LocalPortal(br_packages[100:150], fault=meet("b", "a")) as b,
-    ):
-        (tmp_path / "portals.yaml").write_text(
-            "portals:\n"
-            f"  - {{id: a, title: A, city: A, platform: ckan, url: '{a.url}', page_size: 10}}\n"
-            f"  - {{id: b, title: B, city: B, platform: ckan, url: '{b.url}', page_size: 10}}\n"
-        )
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", SCHEDULED, pid, str(tmp_path / "portals.yaml")]
-                + [str(warehouse), str(tmp_path / "site")],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for pid in ("a", "b")
-        ]
-        outs = [p.communicate(timeout=240) for p in procs]
-    for proc, (_out, err) in zip(procs, outs, strict=True):
-        assert proc.returncode == 0, err[-3000:]
-        assert "skipping acquisition" not in err  # the writer slot was really taken
-    assert outs[0][0].strip().startswith("a: ok, 60 datasets")
-    assert outs[1][0].strip().startswith("b: ok, 50 datasets")
-    assert waited_out == []  # the fetches ran at the same time
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        counts = con.execute(
-            "SELECT portal_id, count(*), count(DISTINCT dataset_id) FROM latest_datasets "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        runs = con.execute("SELECT portal_id, status FROM harvest_runs ORDER BY ALL").fetchall()
-        assessed = con.execute("SELECT count(DISTINCT run_id) FROM scores").fetchone()[0]
-        # each harvest checked the URLs it brought in at once, bounded (QUICK_LINK_CHECK)
-        per_check = con.execute(
-            "SELECT count(*), count(DISTINCT url) FROM link_checks GROUP BY check_run_id"
-        ).fetchall()
-        known = con.execute(
-            "SELECT portal_id, count(DISTINCT url) FROM latest_distributions GROUP BY ALL "
-            "ORDER BY ALL"
-        ).fetchall()
-    finally:
-        con.close()
-    assert counts == [("a", 60, 60), ("b", 50, 50)]
-    assert runs == [("a", "ok"), ("b", "ok")]
-    assert assessed == 2
-    from flows.scheduled import QUICK_LINK_CHECK
-
-    assert [n for _, n in known] == [386, 133]  # more URLs than one quick check takes
-    assert per_check == [(QUICK_LINK_CHECK, QUICK_LINK_CHECK)] * 2
-    assert not list((tmp_path / "staging").glob("*.duckdb"))
-    # the writer slot is Prefect's: its limit exists on the server, and is free again
-    limit = requests.get(f"{api}/v2/concurrency_limits/{writer_limit_name(warehouse)}", timeout=10)
-    assert limit.status_code == 200, limit.text
-    assert (limit.json()["limit"], limit.json()["active_slots"]) == (1, 0)

@@ -21,7 +21,9 @@ DEADLINE = 240  # generous: a busy CI machine; every wait below ends on an event
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM])  # SIGINT takes the same handler
-def test_run_stopped_mid_harvest_leaves_no_process_behind(br_packages, tmp_path, sig):
+def test_run_stopped_mid_harvest_leaves_no_process_behind(
+    br_packages, tmp_path, sig, migrated_prefect_db
+):
     asked = threading.Event()
     release = threading.Event()
 
@@ -36,7 +38,7 @@ def test_run_stopped_mid_harvest_leaves_no_process_behind(br_packages, tmp_path,
             f"portals:\n  - {{id: p, title: P, city: P, platform: ckan, url: '{server.url}'}}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-        env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+        env["PREFECT_HOME"] = str(migrated_prefect_db(tmp_path / "prefect-home").parent)
         env["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "true"  # what odwatch run does by default
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "run", "--portals", str(portals)]
