@@ -17,7 +17,7 @@ import duckdb
 
 from checks.export import write_csv
 from checks.scoring import fix_order_sql, release_fix_sql
-from dashboards.fixlist import render_json, render_table
+from dashboards.fixlist import FINDING_KEYS, render_json, render_table
 from flows.adapters.errors import printable
 from warehouse.store import AssessError, connect
 
@@ -28,14 +28,7 @@ FIX_COLUMNS = (
     "landing_page",
     "dataset_points_gain",
     "dataset_released",
-    "code",
-    "blocks_release",
-    "severity",
-    "title",
-    "points_lost",
-    "distributions",
-    "evidence",
-    "fix",
+    *FINDING_KEYS,  # then one finding's fields, in the order of the page and the JSON
 )
 
 

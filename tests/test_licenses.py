@@ -13,7 +13,6 @@ import pytest
 
 from checks.licenses import (
     LICENSE_KEY_SQL,
-    LICENSE_TABLE_PATH,
     License,
     classify_license,
     classify_license_fields,
@@ -554,27 +553,12 @@ def test_python_and_duckdb_keys_agree(corpus_licenses, corpus):
 
 
 def test_licence_table_joins_in_duckdb(corpus_licenses, corpus):
-    duckdb = pytest.importorskip("duckdb")
-    con = duckdb.connect()
+    from test_licenses_german import _duckdb_classes  # the one set-based lookup of the tests
+
     values = corpus_licenses | _vocab_values(corpus)  # EU codes such as CC_BY_4_0 match compact
-    con.execute("CREATE TABLE raw (v VARCHAR)")
-    con.executemany("INSERT INTO raw VALUES (?)", [(v,) for v in values])
-    rows = con.execute(
-        f"""
-        WITH t AS (SELECT * FROM read_csv(?, all_varchar = true)),
-        compact AS (  -- the fallback: compact keys that name one licence
-            SELECT {license_compact_key_sql("key")} AS ck, min(license_id) AS license_id
-            FROM t GROUP BY ck HAVING count(DISTINCT license_id) = 1 AND ck <> ''
-        )
-        SELECT r.v, coalesce(e.license_id, CASE WHEN {license_key_sql("r.v")} <> ''
-                                           THEN c.license_id END)
-        FROM raw r
-        LEFT JOIN t e ON e.key = {license_key_sql("r.v")}
-        LEFT JOIN compact c ON c.ck = {license_compact_key_sql("r.v")}
-        """,
-        [str(LICENSE_TABLE_PATH)],
-    ).fetchall()
-    assert dict(rows) == {raw: classify_license(raw).license_id for raw in values}
+    assert _duckdb_classes(list(values)) == {
+        raw: classify_license(raw).license_id for raw in values
+    }
 
 
 # ---------------------------------------------------------------- statuses
