@@ -28,6 +28,7 @@ OPTIONAL = (
     "alerts",
     "alert_after_failures",
     "alert_score_drop",
+    "max_response_mb",
 )
 # What a portal is: a city's own catalogue (or its organisation on a shared one), ranked; or a
 # regional / national catalogue, shown in a table of its own and never ranked as a city (it
@@ -35,6 +36,19 @@ OPTIONAL = (
 KINDS = ("city", "regional", "national")
 DEFAULT_SCHEDULE = "0 3 * * 1"  # weekly, Monday 03:00 (UTC)
 DEFAULT_FULL_EVERY = 7  # every 7th harvest of a portal is a full one
+# Cap on one decompressed API answer, per platform, in MB (`max_response_mb` raises it). The
+# largest real page recorded (corpus ckan/dados-gov-br, package_search rows=800) is 12.8 MB,
+# so a 1000-row CKAN page is ~16 MB: 64 MB leaves 4x headroom. Opendatasoft and DCAT pages are
+# smaller (100 records; the largest recorded DCAT catalogue, Rostock's, is 1.9 MB in one
+# file); data.json is the whole catalogue in one file, so it gets more.
+DEFAULT_MAX_RESPONSE_MB = {
+    "ckan": 64,
+    "dkan": 64,
+    "opendatasoft": 64,
+    "dcat": 64,
+    "datajson": 256,
+}
+MAX_RESPONSE_MB_LIMIT = 4096
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -62,6 +76,13 @@ class Portal:
     alerts: tuple[str, ...] = ()  # apprise URLs (json://..., mailto://..., ...)
     alert_after_failures: int | None = None  # alert when unreachable this many runs in a row
     alert_score_drop: float | None = None  # alert when the score drops by more points
+    max_response_mb: int | None = None  # cap on one API answer; None = platform default
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The cap on one decompressed API answer of this portal (see read_capped)."""
+        mb = self.max_response_mb or DEFAULT_MAX_RESPONSE_MB.get(self.platform, 64)
+        return mb * 1024 * 1024
 
 
 def _check_cron(expr: object) -> str | None:
@@ -140,6 +161,16 @@ def _scheduling(entry: dict, path: Path, label: str) -> dict:
                 "write e.g. 'alert_score_drop: 5' (points)",
             )
         out["alert_score_drop"] = float(drop)
+    if "max_response_mb" in entry:
+        cap = entry["max_response_mb"]
+        if not _positive_int(cap) or cap > MAX_RESPONSE_MB_LIMIT:
+            raise _fail(
+                path,
+                label,
+                f"max_response_mb {cap!r} is not a whole number from 1 to {MAX_RESPONSE_MB_LIMIT}",
+                "write e.g. 'max_response_mb: 128' (MB per API answer, decompressed)",
+            )
+        out["max_response_mb"] = cap
     return out
 
 

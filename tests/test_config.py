@@ -108,7 +108,7 @@ GOOD = """portals:
             GOOD.replace("organization:", "organisation:"),
             "portal 'bochum' (#1): unknown key 'organisation'; allowed keys are id, title, city, platform, url, "
             "organization, enabled, allow_private_urls, page_size, population, state, kind, notes, "
-            "schedule, full_every, alerts, alert_after_failures, alert_score_drop",
+            "schedule, full_every, alerts, alert_after_failures, alert_score_drop, max_response_mb",
         ),
         (
             GOOD.replace("https://opendata.ruhr", "opendata.ruhr"),
@@ -133,6 +133,11 @@ GOOD = """portals:
         (
             GOOD + "    enabled: yes please\n",
             "portal 'bochum' (#1): 'enabled' must be true or false; write 'enabled: true' or 'enabled: false'",
+        ),
+        (
+            GOOD + "    max_response_mb: 0\n",
+            "portal 'bochum' (#1): max_response_mb 0 is not a whole number from 1 to 4096; "
+            "write e.g. 'max_response_mb: 128' (MB per API answer, decompressed)",
         ),
         (
             "portals: [\n",

@@ -13,6 +13,7 @@ records, with no client and no clock.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,15 @@ from ckanapi.errors import (
     ServerIncompatibleError,
 )
 
-from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable, snippet
+from flows.adapters.errors import (
+    PortalError,
+    PortalIncompatible,
+    PortalUnavailable,
+    ResponseTooLarge,
+    TooDeep,
+    snippet,
+)
+from flows.adapters.http import MB, read_capped
 from flows.config import Portal
 
 MAX_ROWS = 1000
@@ -71,27 +80,50 @@ class RecordingCKAN(ckanapi.RemoteCKAN):
     base_url = "api/3/action/"
 
     def __init__(
-        self, address: str, session: requests.Session, on_response: Callable[[Response], None]
+        self,
+        address: str,
+        session: requests.Session,
+        on_response: Callable[[Response], None],
+        max_bytes: int = 64 * MB,
     ):
         super().__init__(
             address, user_agent=session.headers["User-Agent"], get_only=True, session=session
         )
         self.on_response = on_response
+        self.max_bytes = max_bytes
         self.last: Response | None = None
 
     def _request_fn_get(self, url, data_dict, headers, requests_kwargs):
         started = time.monotonic()
-        r = self.session.get(url, params=data_dict, headers=headers, **requests_kwargs)
+        r = self.session.get(url, params=data_dict, headers=headers, stream=True, **requests_kwargs)
+        try:
+            try:
+                content = read_capped(r, self.max_bytes)
+            except ResponseTooLarge as exc:  # record what was read, up to the cap, as evidence
+                self._record(r, exc.take_partial(), started)
+                raise
+        finally:
+            r.close()
+        resp = self._record(r, content, started)
+        return r.status_code, resp.body
+
+    def _record(self, r: requests.Response, content: bytes | bytearray, started: float) -> Response:
+        # the charset the server named (requests: UTF-8 for JSON, latin-1 for text/*), else
+        # UTF-8; not requests' character-set detector, slow and hungry on a big body
+        try:
+            body = content.decode(r.encoding or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know
+            body = content.decode("utf-8", errors="replace")
         self.last = Response(
             url=r.url,
             status=r.status_code,
             content_type=r.headers.get("Content-Type"),
-            body=r.text,
+            body=body,
             fetched_at=datetime.now(UTC),
             elapsed_ms=(time.monotonic() - started) * 1000,
         )
         self.on_response(self.last)
-        return r.status_code, r.text
+        return self.last
 
 
 def _looks_like_json(resp: Response) -> bool:
@@ -117,7 +149,7 @@ class CkanClient:
             self.stats.requests += 1
             on_page(resp)
 
-        self.ck = RecordingCKAN(portal.url, session, record)
+        self.ck = RecordingCKAN(portal.url, session, record, portal.max_response_bytes)
 
     def call(self, action: str, params: dict[str, Any]) -> Any:
         where = f"{self.portal.url}/{RecordingCKAN.base_url}{action}"
@@ -131,6 +163,11 @@ class CkanClient:
             raise PortalUnavailable(f"{where}: cannot connect ({_reason(exc)})") from exc
         except requests.exceptions.RequestException as exc:
             raise PortalUnavailable(f"{where}: request failed ({_reason(exc)})") from exc
+        except RecursionError:  # the json module gives up on deeply nested arrays/objects
+            raise TooDeep(
+                f"{where}: JSON nested too deeply to parse (more than {sys.getrecursionlimit()} "
+                "levels); not a CKAN action response"
+            ) from None
         except NotFound:
             raise
         except (SearchError, SearchQueryError, SearchIndexError) as exc:

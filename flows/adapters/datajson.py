@@ -58,7 +58,14 @@ def fetch_datajson(
     if stats_out is not None:
         stats_out.append(stats)
     page = get_page(
-        session, portal.url, on_page, stats, timeout=timeout, accept=ACCEPT, retries=retries
+        session,
+        portal.url,
+        on_page,
+        stats,
+        timeout=timeout,
+        accept=ACCEPT,
+        retries=retries,
+        max_bytes=portal.max_response_bytes,
     )
     where = page.response.url
     if looks_like_html(page.content):

@@ -103,9 +103,10 @@ class _Reader:
         stats: HarvestStats,
         timeout: float | tuple[float, float],
         retries: int,
+        max_bytes: int,
     ):
         self.session, self.on_page, self.stats = session, on_page, stats
-        self.timeout, self.retries = timeout, retries
+        self.timeout, self.retries, self.max_bytes = timeout, retries, max_bytes
         self.rebased_warned = False  # the Hydra-host warning is given once per harvest
 
     def read(self, url: str, first: bool) -> tuple[str, DcatPage]:
@@ -118,6 +119,7 @@ class _Reader:
             timeout=self.timeout,
             accept=ACCEPT,
             retries=self.retries,
+            max_bytes=self.max_bytes,
         )
         answered = page.response.url
         fmt = rdf_format(page.response.content_type, answered, page.content)
@@ -235,7 +237,7 @@ def fetch_dcat(
     stats = HarvestStats(method="dcat")
     if stats_out is not None:
         stats_out.append(stats)
-    reader = _Reader(session, on_page, stats, timeout, retries)
+    reader = _Reader(session, on_page, stats, timeout, retries, portal.max_response_bytes)
     seen: set[str] = set()
 
     def fresh(parsed: DcatPage) -> list[dict]:

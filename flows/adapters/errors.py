@@ -35,3 +35,20 @@ class PortalIncompatible(PortalError):
 
 class PortalUnavailable(PortalError):
     """The portal could not be reached, timed out, or kept failing."""
+
+
+class ResponseTooLarge(PortalError):
+    """An answer grew past the portal's response cap (`max_response_mb`); the read stopped.
+
+    `partial` holds what was read up to the cap, for the raw page kept as evidence."""
+
+    partial: bytes | bytearray = b""
+
+    def take_partial(self) -> bytes | bytearray:
+        """`partial`, handed over once: the exception no longer keeps it alive."""
+        out, self.partial = self.partial, b""
+        return out
+
+
+class TooDeep(PortalIncompatible):
+    """JSON nested deeper than a parser can follow: named, never a RecursionError traceback."""

@@ -12,6 +12,10 @@ Every request odwatch makes goes through `make_session()`. The session
   connect to loopback, private, link-local, multicast and other non-global addresses. The check
   runs when a connection is opened, on the very addresses connected to, so a name that
   resolves differently the second time (DNS rebinding) cannot slip through.
+
+Every portal API answer is read through `read_capped()`: streamed, decompressed by urllib3
+a chunk at a time, and stopped once the decompressed body passes the portal's cap, so neither
+a huge page nor a gzip bomb (small on the wire, huge inflated) can exhaust memory.
 """
 
 from __future__ import annotations
@@ -32,11 +36,15 @@ from urllib3.util.retry import Retry
 
 from checks.links import addresses_refusal
 from flows import __version__
+from flows.adapters.errors import ResponseTooLarge
 
 CONTACT_URL = os.environ.get("ODWATCH_CONTACT_URL", "https://github.com/odwatch/odwatch")
 USER_AGENT = f"odwatch/{__version__} (+{CONTACT_URL}; open-data quality monitor)"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read
 MAX_RETRY_AFTER = 120.0  # seconds; longer waits are cut to this
+READ_CHUNK = 64 * 1024  # wire bytes per read of a capped body, and inflated bytes at most
+BOMB_RATIO = 100  # decompressed:wire past this on a capped body is named a decompression bomb
+MB = 1024 * 1024
 
 
 class CappedRetry(Retry):
@@ -249,3 +257,52 @@ def make_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def read_capped(resp: requests.Response, max_bytes: int, url: str | None = None) -> bytes:
+    """The decompressed body of a `stream=True` response, at most `max_bytes` of it.
+
+    urllib3 inflates gzip/deflate/br a chunk at a time (it reads READ_CHUNK bytes off the
+    wire and returns at most READ_CHUNK inflated bytes per read, keeping the rest
+    compressed), so memory stays near the cap however well the body compresses. Past the
+    cap the read stops, the connection is closed and ResponseTooLarge is raised; its
+    `partial` holds the first `max_bytes` bytes (the evidence, a bytearray) and its message names the
+    URL, the size seen, the wire size and ratio for a decompression bomb, and the
+    portals.yaml setting to raise.
+    """
+    buf = bytearray()
+    try:
+        for chunk in resp.iter_content(READ_CHUNK):
+            buf += chunk
+            if len(buf) > max_bytes:
+                break
+        else:
+            return bytes(buf)
+        got, wire = len(buf), _wire_bytes(resp)
+    finally:
+        if len(buf) > max_bytes:
+            resp.close()
+    where = url or resp.url
+    cap_mb = max_bytes / MB
+    seen = f"more than {cap_mb:g} MB ({got:,} bytes read, stopped there)"
+    if wire and got / wire > BOMB_RATIO:
+        seen += (
+            f", decompressed from {wire:,} bytes on the wire (ratio {got // wire:,}:1, "
+            "a decompression bomb?)"
+        )
+    raise_to = max(int(cap_mb) * 2, int(got / MB) + 1)
+    err = ResponseTooLarge(
+        f"{where}: response too large: {seen}; if the portal really serves pages this big, "
+        f"raise the cap with 'max_response_mb: {raise_to}' for this portal in portals.yaml"
+    )
+    del buf[max_bytes:]
+    err.partial = buf  # no copy: only decoded, as evidence
+    raise err
+
+
+def _wire_bytes(resp: requests.Response) -> int:
+    """Bytes urllib3 took off the connection for this body (before decompression)."""
+    try:
+        return int(resp.raw.tell())
+    except Exception:  # noqa: BLE001 - a raw stream without a position: no ratio
+        return 0

@@ -177,6 +177,7 @@ def fetch_opendatasoft(
                 params={**params, "limit": size, "offset": offset},
                 timeout=timeout,
                 retries=retries,
+                max_bytes=portal.max_response_bytes,
             )
             doc = _json(page, "catalog/datasets")
             if not (
@@ -217,7 +218,15 @@ def fetch_opendatasoft(
             )
         for dataset_id in ids:
             url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
-            page = get_page(session, url, on_page, stats, timeout=timeout, retries=retries)
+            page = get_page(
+                session,
+                url,
+                on_page,
+                stats,
+                timeout=timeout,
+                retries=retries,
+                max_bytes=portal.max_response_bytes,
+            )
             doc = _json(page, "catalog/datasets/{id}")
             if not (isinstance(doc, dict) and doc.get("dataset_id") == dataset_id):
                 raise PortalIncompatible(
@@ -272,6 +281,7 @@ def _current_ids(
         params={"select": "dataset_id", **refine},
         timeout=timeout,
         retries=retries,
+        max_bytes=portal.max_response_bytes,
     )
     doc = _json(page, "catalog/exports/json")
     if not isinstance(doc, list) or not all(
@@ -289,7 +299,15 @@ def _export_formats(
     url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports"
     documented = list(EXPORT_FORMATS + (GEO_EXPORT_FORMATS if geo else ()))
     try:
-        page = get_page(session, url, on_page, stats, timeout=timeout, retries=retries)
+        page = get_page(
+            session,
+            url,
+            on_page,
+            stats,
+            timeout=timeout,
+            retries=retries,
+            max_bytes=portal.max_response_bytes,
+        )
         doc = _json(page, "exports")
     except PortalIncompatible as exc:
         stats.warnings.append(f"export formats unknown ({exc}); assumed the documented ones")

@@ -9,6 +9,7 @@ answers and read timeouts a few times, and turns what is left into the named err
 - cannot connect, read timeouts, 5xx, 429 after the session's own retries: PortalUnavailable
 - 404, 405, 410 and other client errors (the API is not there): PortalIncompatible
 - 401, 403 (the portal refuses us): PortalError
+- a body past the portal's cap (`max_response_mb`): ResponseTooLarge
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from typing import Any
 import requests
 
 from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable, snippet
+from flows.adapters.errors import (
+    PortalError,
+    PortalIncompatible,
+    PortalUnavailable,
+    ResponseTooLarge,
+    snippet,
+)
+from flows.adapters.http import read_capped
 
 DEFAULT_TIMEOUT = (10.0, 120.0)
 BACKOFF = 0.5  # seconds before the first retry of a 5xx/timeout; doubles each time
@@ -43,7 +51,7 @@ class Page:
         return (self.response.content_type or "").split(";")[0].strip().lower()
 
 
-def decode(content: bytes, content_type: str | None) -> str:
+def decode(content: bytes | bytearray, content_type: str | None) -> str:
     """Bytes -> text: the charset the server named, else the XML declaration's, else UTF-8.
 
     Not requests' `.text`: it guesses ISO-8859-1 for text/* without a charset (RFC 2616) and
@@ -79,6 +87,17 @@ def _reason(exc: BaseException) -> str:
     return snippet(text.strip("()'\""), 120)
 
 
+def _response(r: requests.Response, content: bytes | bytearray, started: float) -> Response:
+    return Response(
+        url=r.url,
+        status=r.status_code,
+        content_type=r.headers.get("Content-Type"),
+        body=decode(content, r.headers.get("Content-Type")),
+        fetched_at=datetime.now(UTC),
+        elapsed_ms=(time.monotonic() - started) * 1000,
+    )
+
+
 def get_page(
     session: requests.Session,
     url: str,
@@ -90,8 +109,12 @@ def get_page(
     accept: str | None = None,
     retries: int = 2,
     backoff: float | None = None,
+    max_bytes: int,
 ) -> Page:
-    """GET `url`; record every answer; return the first 2xx or raise a named PortalError."""
+    """GET `url`; record every answer; return the first 2xx or raise a named PortalError.
+
+    The body is read through `read_capped`: past `max_bytes` (the portal's
+    `max_response_bytes`) the first `max_bytes` are recorded and ResponseTooLarge is raised."""
     headers = {"Accept": accept} if accept else None
     if params:
         prepared = requests.models.PreparedRequest()
@@ -104,7 +127,15 @@ def get_page(
             time.sleep(pause * 2 ** (attempt - 1))
         started = time.monotonic()
         try:
-            r = session.get(url, params=params, headers=headers, timeout=timeout)
+            r = session.get(url, params=params, headers=headers, timeout=timeout, stream=True)
+            try:
+                content = read_capped(r, max_bytes, url)
+            except ResponseTooLarge as exc:  # keep what was read, up to the cap, as evidence
+                stats.requests += 1
+                on_page(_response(r, exc.take_partial(), started))
+                raise
+            finally:
+                r.close()
         except requests.exceptions.ReadTimeout:
             last = "read timed out"
             continue
@@ -115,15 +146,7 @@ def get_page(
             raise PortalUnavailable(f"{url}: cannot connect ({_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
             raise PortalUnavailable(f"{url}: request failed ({_reason(exc)})") from None
-        content = r.content
-        resp = Response(
-            url=r.url,
-            status=r.status_code,
-            content_type=r.headers.get("Content-Type"),
-            body=decode(content, r.headers.get("Content-Type")),
-            fetched_at=datetime.now(UTC),
-            elapsed_ms=(time.monotonic() - started) * 1000,
-        )
+        resp = _response(r, content, started)
         stats.requests += 1
         on_page(resp)
         where = resp.url
