@@ -95,6 +95,16 @@ class StoredResponse:
         self.text = page.body
         content = page.body.encode("utf-8", "replace")
         self.content = _XML_DECL.sub(rb"\g<1>utf-8\g<3>", content[:400], count=1) + content[400:]
+        self.encoding = "utf-8"
+
+    def iter_content(self, chunk_size: int = 1):
+        """The body in chunks, as the capped reader (flows.adapters.http.read_capped) reads
+        a streamed answer; a stored page is at most the cap it was read with."""
+        for i in range(0, len(self.content), chunk_size):
+            yield self.content[i : i + chunk_size]
+
+    def close(self) -> None:
+        pass
 
 
 class ReplaySession:

@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from flows.adapters.http import MB, make_session
+from flows.adapters.rdfpage import read_page
 from flows.cli import EXIT_PORTAL_FAILED
 from flows.config import DEFAULT_MAX_RESPONSE_MB, Portal
 from flows.harvest import harvest_portal
@@ -119,16 +120,31 @@ class Hostile(LocalServer):
         for _ in range(100_000):  # ~25 GB; the client must stop long before
             h.wfile.write(frame)
 
+    def _laughs(self, h: BaseHTTPRequestHandler) -> None:
+        # "billion laughs": 10 levels of 10 references, ~3 GB once expanded, 1 KB here
+        dtd = b'<!ENTITY lol0 "lollollollollollollollollollol">\n'
+        for i in range(1, 11):
+            dtd += b'<!ENTITY lol%d "%s">\n' % (i, b"&lol%d;" % (i - 1) * 10)
+        body = (
+            b'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n' + dtd + b"]>\n"
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            b'xmlns:dct="http://purl.org/dc/terms/" xmlns:dcat="http://www.w3.org/ns/dcat#">'
+            b'<dcat:Catalog rdf:about="http://x/c"><dct:title>&lol10;</dct:title></dcat:Catalog>'
+            b"</rdf:RDF>"
+        )
+        self._start(h, "application/rdf+xml", {"Content-Length": str(len(body))})
+        h.wfile.write(body)
+
     def _deep(self, h: BaseHTTPRequestHandler) -> None:
         body = b"[" * 100_000 + b"]" * 100_000
         self._start(h, "application/json", {"Content-Length": str(len(body))})
         h.wfile.write(body)
 
 
-def _portal_yaml(url: str, extra: str = "") -> str:
+def _portal_yaml(url: str, extra: str = "", platform: str = "ckan") -> str:
     return (
         "portals:\n  - id: hostile\n    title: Hostile\n    city: Nowhere\n"
-        f"    platform: ckan\n    url: {url}\n    full_every: 1\n{extra}"
+        f"    platform: {platform}\n    url: {url}\n    full_every: 1\n{extra}"
     )
 
 
@@ -143,13 +159,15 @@ def _good_snapshot(path: Path) -> str:
     return result.run_id
 
 
-def _harvest_child(tmp_path: Path, mode: str, extra: str = "") -> tuple[int, str, float, Path]:
+def _harvest_child(
+    tmp_path: Path, mode: str, extra: str = "", platform: str = "ckan"
+) -> tuple[int, str, float, Path]:
     """Good snapshot, then the hostile harvest in a child: (exit code, output, peak RSS MB)."""
     warehouse = tmp_path / "w.duckdb"
     good = _good_snapshot(warehouse)
     with Hostile(mode) as server:
         portals = tmp_path / "portals.yaml"
-        portals.write_text(_portal_yaml(server.url, extra), encoding="utf-8")
+        portals.write_text(_portal_yaml(server.url, extra, platform), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.run(
             [sys.executable, "-c", CHILD, str(portals), str(warehouse)],
@@ -241,6 +259,50 @@ def test_deeply_nested_json_is_named_not_a_recursion_traceback(tmp_path):
     assert "JSON nested too deeply to parse" in line
     assert "internal error" not in line and "RecursionError" not in line
     assert peak_mb < MAX_RSS_MB, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_deep_json_in_data_json_is_named(tmp_path):
+    code, out, peak_mb, _ = _harvest_child(tmp_path, "deep", platform="datajson")
+    line = _one_failed_line(out)
+    assert code == EXIT_PORTAL_FAILED
+    assert "JSON nested too deeply to parse" in line, line
+    assert peak_mb < MAX_RSS_MB, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_dcat_gzip_bomb_is_capped_too(tmp_path):
+    code, out, peak_mb, _ = _harvest_child(tmp_path, "bomb", platform="dcat")
+    line = _one_failed_line(out)
+    assert code == EXIT_PORTAL_FAILED
+    assert f"response too large: more than {DEFAULT_MAX_RESPONSE_MB['dcat']} MB" in line
+    assert "decompression bomb" in line
+    assert peak_mb < MAX_RSS_MB, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_xml_entity_expansion_fails_the_page_clearly(tmp_path):
+    code, out, peak_mb, _ = _harvest_child(tmp_path, "laughs", platform="dcat")
+    line = _one_failed_line(out)
+    assert code == EXIT_PORTAL_FAILED
+    assert "not a readable xml page (the page declares XML entities" in line, line
+    assert "never expands XML entities" in line
+    assert peak_mb < MAX_RSS_MB, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_a_small_internal_entity_is_refused_too():
+    """Not only the amplification expat limits: no entity is ever resolved."""
+    doc = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY t "Titel">]>\n'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns:dct="http://purl.org/dc/terms/" xmlns:dcat="http://www.w3.org/ns/dcat#">'
+        b'<dcat:Dataset rdf:about="http://x/d"><dct:title>&t;</dct:title></dcat:Dataset>'
+        b"</rdf:RDF>"
+    )
+    with pytest.raises(ValueError, match="declares XML entities"):
+        read_page(doc, "xml", "http://x/")
+    # the same page without the DOCTYPE reads fine
+    plain = doc.replace(b'<!DOCTYPE rdf:RDF [<!ENTITY t "Titel">]>\n', b"").replace(
+        b"&t;", b"Titel"
+    )
+    assert len(read_page(plain, "xml", "http://x/").datasets) == 1
 
 
 @pytest.mark.parametrize("cap_mb", [1])

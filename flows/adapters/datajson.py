@@ -23,7 +23,7 @@ import requests
 
 from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import PortalIncompatible
-from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, looks_like_html, snippet
+from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, json_error, looks_like_html, snippet
 from flows.config import Portal
 
 BATCH = 500
@@ -76,7 +76,7 @@ def fetch_datajson(
     try:
         doc = orjson.loads(page.content)
     except orjson.JSONDecodeError as exc:
-        raise PortalIncompatible(f"{where}: not valid JSON ({snippet(str(exc), 80)})") from None
+        raise json_error(where, exc) from None
     datasets = datasets_of(doc)
     if datasets is None:
         keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else type(doc).__name__

@@ -41,7 +41,7 @@ import requests
 
 from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
-from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, looks_like_html, snippet
+from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, json_error, looks_like_html, snippet
 from flows.config import Portal
 
 API = "/api/explore/v2.1"
@@ -82,7 +82,7 @@ def _json(page, what: str) -> Any:
     try:
         return orjson.loads(page.content)
     except orjson.JSONDecodeError as exc:
-        raise PortalIncompatible(f"{where}: not valid JSON ({snippet(str(exc), 80)})") from None
+        raise json_error(where, exc) from None
 
 
 def is_geo(dataset: dict) -> bool:

@@ -29,6 +29,7 @@ from flows.adapters.errors import (
     PortalIncompatible,
     PortalUnavailable,
     ResponseTooLarge,
+    TooDeep,
     snippet,
 )
 from flows.adapters.http import read_capped
@@ -69,6 +70,14 @@ def decode(content: bytes | bytearray, content_type: str | None) -> str:
         return content.decode(charset or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return content.decode("utf-8", errors="replace")
+
+
+def json_error(where: str, exc: ValueError) -> PortalIncompatible:
+    """The one-line error for a page orjson could not parse; too deep nesting is named."""
+    text = str(exc)
+    if "depth limit" in text or "ecursion" in text:
+        return TooDeep(f"{where}: JSON nested too deeply to parse ({snippet(text, 80)})")
+    return PortalIncompatible(f"{where}: not valid JSON ({snippet(text, 80)})")
 
 
 def looks_like_html(text: str | bytes) -> bool:

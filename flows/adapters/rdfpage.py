@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ _NS_SORTED = sorted(NAMESPACES.items(), key=lambda kv: -len(kv[0]))
 DCAT_NS = "http://www.w3.org/ns/dcat#"
 DCAT_DATASET, DCAT_CATALOG = DCAT_NS + "Dataset", DCAT_NS + "Catalog"
 DCAT_DATASET_LINK, DCAT_DISTRIBUTION = DCAT_NS + "dataset", DCAT_NS + "distribution"
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_ENTITY = re.compile(rb"<!ENTITY", re.I)
 _CONTAINERS = {DCAT_DATASET, DCAT_CATALOG, DCAT_NS + "DatasetSeries"}
 
 # Content-Type -> rdflib parser; then the URL's extension; then the first bytes.
@@ -186,10 +189,26 @@ def graph_index(g: Graph) -> Index:
     return index
 
 
+def refuse_xml_entities(content: bytes | str) -> None:
+    """ValueError if an XML page declares entities (a DOCTYPE with <!ENTITY ...>).
+
+    odwatch never resolves XML entities: external ones could read local files or URLs,
+    internal ones can expand a small page into gigabytes ("billion laughs"). No recorded
+    catalogue declares any, so a page that does is refused, before either XML parser."""
+    data = content.encode("utf-8", "replace") if isinstance(content, str) else content
+    if _DOCTYPE.search(data[:65536]) and _ENTITY.search(data):
+        raise ValueError(
+            "the page declares XML entities (<!DOCTYPE ... <!ENTITY ...>); odwatch never "
+            "expands XML entities (entity-expansion and external-entity attacks)"
+        )
+
+
 def load_index(content: bytes | str, fmt: str, base: str) -> tuple[Index, list[str], str]:
     """Parse one page into an Index; raise ValueError (with the reason) if it is not what it
-    claims. RDF/XML goes through the fast reader, falling back to rdflib where it must."""
+    claims. RDF/XML goes through the fast reader, falling back to rdflib where it must; a
+    page declaring XML entities is refused (refuse_xml_entities)."""
     if fmt == "xml":
+        refuse_xml_entities(content)
         try:
             return read_rdfxml(content, base), [], "odwatch-rdfxml"
         except Unsupported:
