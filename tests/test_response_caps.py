@@ -314,3 +314,40 @@ def test_read_capped_returns_bodies_under_the_cap(tmp_path, cap_mb):
         )
         result = harvest_portal(portal, wh, make_session(per_host_rate=0))
     assert result.status == "ok" and result.datasets == 1, result.line()
+
+
+@pytest.mark.prefect
+def test_odwatch_run_against_a_gzip_bomb_says_one_line_and_exits_3(tmp_path, prefect_api):
+    """The same through the real command: `odwatch run` in a child, on the session's Prefect
+    server; its own exit code, its own one line, the earlier snapshot still the latest."""
+    warehouse = tmp_path / "w.duckdb"
+    good = _good_snapshot(warehouse)
+    with Hostile("bomb") as server:
+        portals = tmp_path / "portals.yaml"
+        portals.write_text(_portal_yaml(server.url), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+        env.update(PREFECT_API_URL=prefect_api, PREFECT_HOME=str(tmp_path / "prefect-home"))
+        proc = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "run", "--portals", str(portals)]
+            + ["--warehouse", str(warehouse), "--site", str(tmp_path / "site")]
+            + ["--retries", "0"],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
+            cwd=ROOT,
+        )
+    assert proc.returncode == EXIT_PORTAL_FAILED, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    said = [line for line in proc.stderr.splitlines() if line.startswith("hostile: ")]
+    assert len(said) == 1, proc.stderr[-3000:]
+    assert "FAILED" in said[0] and "response too large: more than" in said[0]
+    assert "decompression bomb" in said[0] and "max_response_mb" in said[0]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        latest = con.execute(
+            "SELECT run_id FROM latest_runs WHERE portal_id = 'hostile'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert latest == (good,)
