@@ -83,7 +83,6 @@ def test_head_refused_then_get_reads_only_the_first_bytes(
 
 
 def test_big_body_is_capped_and_timeouts_are_bounded(server: FaultServer, prober: Prober) -> None:
-    t = time.monotonic()
     r = prober.fetch(server.url + "/big/64", allow_private=True, max_bytes=1_000_000)
     assert (r.outcome, len(r.body or b""), r.truncated, r.content_length) == (
         "ok",
@@ -91,10 +90,9 @@ def test_big_body_is_capped_and_timeouts_are_bounded(server: FaultServer, prober
         True,
         64 * 1024 * 1024,
     )
-    t = time.monotonic()
     r = prober.check(server.url + "/slow/2", allow_private=True)
-    # the 2 s answer is cut off by the read timeout (bounded, not waited out)
-    assert r.outcome == "timeout" and time.monotonic() - t < 1.95
+    # the 2 s answer is cut off by the read timeout (bounded, not waited out: that would be ok)
+    assert r.outcome == "timeout"
 
 
 def test_user_agent_names_odwatch_and_a_contact(server: FaultServer, prober: Prober) -> None:

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from flows.adapters.http import MB, make_session
-from flows.adapters.rdfpage import read_page
+from flows.adapters.rdfpage import load_index, read_page
 from flows.cli import EXIT_PORTAL_FAILED
 from flows.config import DEFAULT_MAX_RESPONSE_MB, Portal
 from flows.harvest import harvest_portal
@@ -351,3 +351,32 @@ def test_odwatch_run_against_a_gzip_bomb_says_one_line_and_exits_3(tmp_path, pre
     finally:
         con.close()
     assert latest == (good,)
+
+
+def test_link_check_and_content_sample_of_a_gzip_bomb_stop_at_their_cap():
+    """Link checks and content samples read their bodies through the prober, which counts
+    decompressed bytes too: a 1 GB gzip bomb behind a resource URL yields at most the cap."""
+    from flows.links.probe import FIRST_BYTES, Prober
+
+    with Hostile("bomb") as server, Prober(timeout=30, per_host_rate=0) as prober:
+        sample = prober.fetch(server.url + "/data.csv", allow_private=True, max_bytes=MB)
+        check = prober.check(server.url + "/data.csv", allow_private=True)
+    assert (sample.outcome, sample.truncated, len(sample.body)) == ("ok", True, MB)
+    assert sample.content_length < 2 * MB  # what the wire said: the bomb is small there
+    assert check.outcome == "ok" and check.truncated and not check.body
+    assert FIRST_BYTES < MB
+
+
+@pytest.mark.parametrize("fmt", ["json-ld", "turtle"])
+def test_deeply_nested_rdf_page_is_named(fmt):
+    """A JSON-LD page 100,000 arrays deep, a Turtle page 100,000 blank-node lists deep: the
+    page fails with a line that says so, not rdflib's RecursionError."""
+    n = 100_000
+    if fmt == "json-ld":
+        page = b"[" * n + b"]" * n
+    else:
+        page = b"<http://x/s> <http://x/p> " + b"(" * n + b")" * n + b" ."
+    with pytest.raises(ValueError) as err:
+        load_index(page, fmt, "http://x/")
+    assert str(err.value) == f"{fmt} nested too deeply to parse (more than 1000 levels)"
+    assert "\n" not in str(err.value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -225,6 +226,10 @@ def load_index(content: bytes | str, fmt: str, base: str) -> tuple[Index, list[s
                     g.parse(data=json.dumps(doc), format="json-ld", publicID=base)
             else:
                 g.parse(data=content, format=fmt, publicID=base)
+        except RecursionError:  # json.loads or rdflib's recursive walk on a hostile nesting
+            raise ValueError(
+                f"{fmt} nested too deeply to parse (more than {sys.getrecursionlimit()} levels)"
+            ) from None
         except Exception as exc:  # rdflib raises many types (SAXParseException, BadSyntax ...)
             raise ValueError(snippet(f"{type(exc).__name__}: {exc}", 160)) from None
     return graph_index(g), remote, f"rdflib-{fmt}"
