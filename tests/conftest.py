@@ -179,15 +179,35 @@ def prefect_api(shared_prefect_server: dict) -> str:
     return shared_prefect_server["api"]
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the shared Prefect server (main process only: it ends after every worker)."""
+def _shared_server_pid(config: pytest.Config) -> int | None:
     factory = getattr(config, "_tmp_path_factory", None)
     if hasattr(config, "workerinput") or factory is None or factory._basetemp is None:
-        return
+        return None
     info = factory.getbasetemp() / "prefect-server.json"
-    if not info.exists():
+    return json.loads(info.read_text()).get("pid") if info.exists() else None
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """What the shared Prefect server cost (its processes' CPU time): the suite's budget on a
+    busy 2-core machine is CPU, and the server is one of its larger shares."""
+    pid = _shared_server_pid(config)
+    if not pid:
         return
-    pid = json.loads(info.read_text()).get("pid")
+    import psutil
+
+    try:
+        procs = [psutil.Process(pid)]
+        procs += procs[0].children(recursive=True)
+        cpu = sum(sum(p.cpu_times()[:2]) for p in procs)
+        age = time.time() - procs[0].create_time()
+    except psutil.Error:
+        return
+    terminalreporter.write_line(f"shared Prefect server: {cpu:.1f} CPU-s over {age:.0f} s")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the shared Prefect server (main process only: it ends after every worker)."""
+    pid = _shared_server_pid(config)
     if not pid:
         return
     import psutil

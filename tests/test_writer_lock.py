@@ -78,6 +78,7 @@ def test_connect_waiting_gives_up_with_one_line(tmp_path):
     )
 
 
+@pytest.mark.usefixtures("prefect_harness")  # the run's flow starts before it meets the lock
 def test_manual_run_gives_up_with_exit_2(tmp_path, capfd):
     path = tmp_path / "w.duckdb"
     portals = tmp_path / "portals.yaml"
