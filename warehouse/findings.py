@@ -1,35 +1,86 @@
-"""The fix list: a portal's flagged datasets, those a fix would make really released first,
-then by the points fixing them would gain (the rule: :func:`checks.scoring.fix_order_sql`).
+"""The fix list and the findings downloads: every SQL statement on the findings tables.
 
-``odwatch findings --portal ID`` reads the portal's latest assessment (the warehouse opened
-read-only: it never writes) and prints one row per dataset and finding code with the
-dataset's portal link, the evidence and the fix hint, as a table, CSV (spreadsheet-safe, see
-:mod:`checks.export`) or JSON (rendering: :mod:`dashboards.fixlist`).
+The fix list is a portal's flagged datasets, those a fix would make really released first,
+then by the points fixing them would gain (the rule: :func:`checks.scoring.fix_order_sql`);
+:func:`fix_ranks_sql` ranks them once for the city pages, the per-city downloads and
+``odwatch findings`` (flows/findings.py). :class:`FindingsExport` streams the latest findings
+into the site's downloads (rendering: :mod:`dashboards.downloads`). Read-only: SELECTs and
+COPY ... TO only.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from datetime import UTC
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from checks.export import write_csv
 from checks.scoring import fix_order_sql, release_fix_sql
-from dashboards.fixlist import FINDING_KEYS, render_json, render_table
-from flows.adapters.errors import printable
-from warehouse.store import AssessError, connect
+from warehouse.site import LIST_LIMIT, rows
 
-FIX_COLUMNS = (
-    "rank",
-    "dataset_id",
-    "dataset_title",
-    "landing_page",
-    "dataset_points_gain",
-    "dataset_released",
-    *FINDING_KEYS,  # then one finding's fields, in the order of the page and the JSON
-)
+FINDING_COLUMNS = (
+    "portal_id", "run_id", "method_version", "dataset_id", "dataset_title", "organization",
+    "landing_page", "distribution_id", "code", "severity", "message", "evidence", "points_lost",
+)  # fmt: skip
+# a city's findings (CSV, JSON) in its fix list's order: fix_ranks_sql
+CITY_FINDING_COLUMNS = ("fix_rank", *FINDING_COLUMNS, "dataset_released", "blocks_release")
+
+
+def _findings_sql(portal_ids: Sequence[str]) -> str:
+    listed = ", ".join(_sql_text(p) for p in portal_ids) or "''"
+    return f"""
+        SELECT f.portal_id, f.run_id, f.method_version, f.dataset_id, d.title AS dataset_title,
+               d.organization, d.landing_page, f.distribution_id, f.code, f.severity, f.message,
+               f.evidence, f.points_lost
+        FROM latest_findings f
+        LEFT JOIN (
+            SELECT run_id, dataset_id, any_value(title) AS title,
+                   any_value(coalesce(organization_title, organization)) AS organization,
+                   any_value(landing_page) AS landing_page
+            FROM latest_datasets WHERE portal_id IN ({listed}) GROUP BY ALL
+        ) d USING (run_id, dataset_id)
+        WHERE f.portal_id IN ({listed})
+    """
+
+
+def _city_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
+    """One city's findings with the fix list's rank of their dataset, in fix-list order."""
+    where = (
+        "f.assessment_id IN (SELECT assessment_id FROM latest_assessments "
+        f"WHERE portal_id = {_sql_text(portal_id)})"
+    )
+    return f"""
+        SELECT r.rank AS fix_rank, x.*, r.released AS dataset_released,
+               (r.release_fixes > 0 AND {release_fix_sql("x.code")} > 0) AS blocks_release
+        FROM ({_findings_sql([portal_id])}) x
+        JOIN ({fix_ranks_sql(con, where)}) r USING (dataset_id)
+        ORDER BY fix_rank, blocks_release DESC, {release_fix_sql("x.code")},
+                 x.distribution_id NULLS FIRST, x.code
+    """
+
+
+def _nested_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
+    """One JSON object per dataset with its findings (the CSV's rows, without repeating the
+    dataset's title, organisation and link on each), in fix-list order."""
+    return f"""
+        SELECT fix_rank, portal_id, run_id, method_version, dataset_id,
+               any_value(dataset_title) AS dataset_title,
+               any_value(organization) AS organization, any_value(landing_page) AS landing_page,
+               any_value(dataset_released) AS dataset_released,
+               list({{'distribution_id': distribution_id, 'code': code, 'severity': severity,
+                      'message': message, 'evidence': evidence, 'points_lost': points_lost,
+                      'blocks_release': blocks_release}}
+                    ORDER BY blocks_release DESC, distribution_id NULLS FIRST, code) AS findings
+        FROM ({_city_findings_sql(con, portal_id)})
+        GROUP BY fix_rank, portal_id, run_id, method_version, dataset_id
+        ORDER BY fix_rank
+    """
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def fix_ranks_sql(con: duckdb.DuckDBPyConnection, where: str) -> str:
@@ -74,46 +125,11 @@ def fix_ranks_sql(con: duckdb.DuckDBPyConnection, where: str) -> str:
     """
 
 
-def _not_harvested(con: duckdb.DuckDBPyConnection, portal_id: str) -> str | None:
-    """Why a portal has nothing to assess (never harvested, or its harvests failed), or None
-    when it has a complete snapshot (then assessing it is the fix)."""
-    snapshot = con.execute(
-        "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok'", [portal_id]
-    ).fetchone()[0]
-    if snapshot:
-        return None
-    last = con.execute(
-        "SELECT status, error, coalesce(finished_at, started_at) FROM harvest_runs "
-        "WHERE portal_id = ? AND status <> 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1",
-        [portal_id],
-    ).fetchone()
-    if last is None:
-        harvested = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT portal_id FROM harvest_runs ORDER BY 1"
-            ).fetchall()
-        ]
-        return (
-            f"portal '{portal_id}' was never harvested into this warehouse "
-            f"(harvested: {', '.join(harvested) or 'none'}); run 'odwatch run --only {portal_id}'"
-        )
-    status, error, when = last
-    at = f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else "at an unknown time"
-    return (
-        f"portal '{portal_id}' has no snapshot to assess: its last harvest {status} at {at}: "
-        f"{printable(error or 'no error recorded')}; fix the portal entry or wait until it "
-        f"answers, then 'odwatch run --only {portal_id}'"
-    )
-
-
-def fix_list(
+def latest_assessment(
     con: duckdb.DuckDBPyConnection, portal_id: str, run_id: str | None = None
-) -> tuple[dict, list[dict]]:
-    """Flagged datasets of a portal's latest assessment (or of `run_id` under the newest method
-    that assessed it), ranked as :func:`fix_ranks_sql` ranks them (what keeps a dataset from
-    being released first, then points to gain); one row per dataset and code, a dataset's
-    release fixes first. Returns (assessment row, rows)."""
+) -> dict | None:
+    """A portal's latest ok assessment (or `run_id`'s under the newest method that assessed
+    it): assessment_id, run_id, portal_id, method_version, snapshot_at; None when there is none."""
     where = "a.run_id = ?" if run_id else "a.portal_id = ?"
     source = "assessments" if run_id else "latest_assessments"
     head = con.execute(
@@ -126,26 +142,54 @@ def fix_list(
         [run_id or portal_id],
     ).fetchone()
     if head is None:
-        known = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT portal_id FROM latest_assessments ORDER BY 1"
-            ).fetchall()
-        ]
-        if not run_id and (why := _not_harvested(con, portal_id)):
-            raise AssessError(why)
-        what = f"run '{run_id}'" if run_id else f"portal '{portal_id}'"
-        raise AssessError(
-            f"no assessment of {what} in the warehouse; run 'odwatch assess' "
-            f"(assessed portals: {', '.join(known) or 'none'})"
-        )
-    assessment = dict(
+        return None
+    return dict(
         zip(
             ("assessment_id", "run_id", "portal_id", "method_version", "snapshot_at"),
             head,
             strict=True,
         )
     )
+
+
+def assessed_portals(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT portal_id FROM latest_assessments ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def harvest_state(con: duckdb.DuckDBPyConnection, portal_id: str) -> dict[str, Any]:
+    """Whether a portal has a complete snapshot (``snapshot``), else its last finished harvest
+    (``last``: status, error, when; None if never harvested) and the portals that were
+    (``harvested``)."""
+    snapshot = con.execute(
+        "SELECT count(*) FROM harvest_runs WHERE portal_id = ? AND status = 'ok'", [portal_id]
+    ).fetchone()[0]
+    if snapshot:
+        return {"snapshot": True, "last": None, "harvested": []}
+    last = con.execute(
+        "SELECT status, error, coalesce(finished_at, started_at) FROM harvest_runs "
+        "WHERE portal_id = ? AND status <> 'running' ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [portal_id],
+    ).fetchone()
+    harvested = []
+    if last is None:
+        harvested = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT portal_id FROM harvest_runs ORDER BY 1"
+            ).fetchall()
+        ]
+    return {"snapshot": False, "last": last, "harvested": harvested}
+
+
+def fix_rows(con: duckdb.DuckDBPyConnection, assessment: dict) -> list[dict]:
+    """The fix list of one assessment (a :func:`latest_assessment` row), ranked as
+    :func:`fix_ranks_sql` ranks it; one row per dataset and code, a dataset's release fixes
+    first."""
     rows = con.execute(
         f"""
         WITH f AS (
@@ -170,30 +214,141 @@ def fix_list(
         {"aid": assessment["assessment_id"], "method": assessment["method_version"]},
     )
     names = [d[0] for d in rows.description]
-    return assessment, [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
 
 
-def cmd_findings(args: argparse.Namespace) -> int:
-    con = connect(args.warehouse, read_only=True)
-    try:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if "latest_assessments" not in tables:
-            raise AssessError(f"{args.warehouse}: no assessments yet; run 'odwatch assess' first")
-        try:
-            assessment, rows = fix_list(con, args.portal, args.run)
-        except AssessError as exc:
-            raise AssessError(f"{args.warehouse}: {exc}") from None
-    finally:
-        con.close()
-    if args.limit is not None:
-        keep = {r["dataset_id"] for r in rows if r["rank"] <= args.limit}
-        rows = [r for r in rows if r["dataset_id"] in keep]
-    if args.format == "csv":
-        write_csv(rows, FIX_COLUMNS, sys.stdout)
-    elif args.format == "json":
-        sys.stdout.write(render_json(assessment, rows))
-    else:
-        sys.stdout.write(render_table(assessment, rows))
-    return 0
+class FindingsExport:
+    """The latest findings for the site's downloads, written by DuckDB or streamed in chunks
+    (memory stays that of the largest city)."""
+
+    columns = CITY_FINDING_COLUMNS  # of city_rows()
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def all_to_parquet(self, portal_ids: Sequence[str], path: Path) -> None:
+        self.con.execute(  # unsorted: sorting half a million rows doubled the peak memory
+            f"COPY ({_findings_sql(portal_ids)}) "
+            f"TO {_sql_text(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+        )
+
+    def city_rows(self, portal_id: str) -> Iterator[dict]:
+        """One city's findings (`columns`) in its fix list's order, fetched in chunks."""
+        result = self.con.execute(_city_findings_sql(self.con, portal_id))
+        while chunk := result.fetchmany(10_000):
+            for r in chunk:
+                yield dict(zip(self.columns, r, strict=True))
+
+    def city_to_json(self, portal_id: str, path: Path) -> None:
+        self.con.execute(
+            f"COPY ({_nested_findings_sql(self.con, portal_id)}) "
+            f"TO {_sql_text(str(path))} (FORMAT json, ARRAY true)"
+        )
+
+
+# ---------------------------------------------------------------- changes (a city page)
+
+
+def run_started(con: duckdb.DuckDBPyConnection, run_id: str) -> Any:
+    """When a harvest run started."""
+    return con.execute("SELECT started_at FROM harvest_runs WHERE run_id = ?", [run_id]).fetchone()[
+        0
+    ]
+
+
+def organizations(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str | None]:
+    """dataset_id -> its organisation's title (else its id) in one snapshot."""
+    return dict(
+        con.execute(
+            "SELECT dataset_id, any_value(coalesce(organization_title, organization)) "
+            "FROM datasets WHERE run_id = ? GROUP BY dataset_id",
+            [run_id],
+        ).fetchall()
+    )
+
+
+def previous_assessment(
+    con: duckdb.DuckDBPyConnection, run_id: str | None, method_version: str
+) -> str | None:
+    """The previous snapshot's assessment: under the same method if it has one."""
+    if not run_id:
+        return None
+    r = con.execute(
+        """
+        SELECT a.assessment_id FROM assessments a JOIN methods m USING (method_version)
+        WHERE a.run_id = ? AND a.status = 'ok'
+        ORDER BY (a.method_version = ?) DESC, m.first_used_at DESC, a.assessed_at DESC LIMIT 1
+        """,
+        [run_id, method_version],
+    ).fetchone()
+    return r[0] if r else None
+
+
+def changes(
+    con: duckdb.DuckDBPyConnection,
+    assessment_id: str,
+    previous_id: str,
+    run_id: str,
+    previous_run_id: str,
+) -> dict:
+    """Findings (dataset, code) new, resolved or recurring since the previous snapshot:
+    counts per code, and the datasets with most new and most resolved findings (their codes)."""
+    base = """
+        WITH cur AS (SELECT DISTINCT dataset_id, code FROM findings WHERE assessment_id = $cur),
+        prev AS (SELECT DISTINCT dataset_id, code FROM findings WHERE assessment_id = $prev),
+        j AS (
+            SELECT coalesce(c.dataset_id, p.dataset_id) AS dataset_id,
+                   coalesce(c.code, p.code) AS code,
+                   CASE WHEN p.code IS NULL THEN 'new' WHEN c.code IS NULL THEN 'resolved'
+                        ELSE 'recurring' END AS change
+            FROM cur c FULL JOIN prev p USING (dataset_id, code)
+        )
+    """
+    params = {"cur": assessment_id, "prev": previous_id}
+    counts = rows(
+        con,
+        base + "SELECT code, change, count(*) AS n FROM j GROUP BY ALL ORDER BY code, change",
+        params,
+    )
+    per_code: dict[str, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("new", "resolved", "recurring"), 0)
+    )
+    for r in counts:
+        per_code[r["code"]][r["change"]] = r["n"]
+    totals = {k: sum(v[k] for v in per_code.values()) for k in ("new", "resolved", "recurring")}
+    items = rows(
+        con,
+        base
+        + f"""
+        SELECT * FROM (
+            SELECT j.change, j.dataset_id, list(j.code ORDER BY j.code) AS codes,
+                   any_value(coalesce(dc.title, dp.title)) AS title,
+                   any_value(coalesce(dc.landing_page, dp.landing_page)) AS landing_page,
+                   bool_and(dc.dataset_id IS NULL) AS gone
+            FROM j
+            LEFT JOIN (SELECT dataset_id, any_value(title) AS title, any_value(landing_page) AS landing_page
+                       FROM datasets WHERE run_id = $run GROUP BY ALL) dc USING (dataset_id)
+            LEFT JOIN (SELECT dataset_id, any_value(title) AS title, any_value(landing_page) AS landing_page
+                       FROM datasets WHERE run_id = $prun GROUP BY ALL) dp USING (dataset_id)
+            WHERE j.change IN ('new', 'resolved')
+            GROUP BY j.change, j.dataset_id
+        )
+        QUALIFY row_number() OVER (PARTITION BY change ORDER BY len(codes) DESC, title, dataset_id)
+                <= {LIST_LIMIT}
+        ORDER BY change, len(codes) DESC, title, dataset_id
+        """,
+        params | {"run": run_id, "prun": previous_run_id},
+    )
+    return {
+        "totals": totals,
+        "per_code": [{"code": c, **v} for c, v in sorted(per_code.items())],
+        "new": [i for i in items if i["change"] == "new"],
+        "resolved": [i for i in items if i["change"] == "resolved"],
+        "datasets": {
+            k: con.execute(
+                base + "SELECT count(DISTINCT dataset_id) FROM j WHERE change = $k",
+                params | {"k": k},
+            ).fetchone()[0]
+            for k in ("new", "resolved")
+        },
+    }
