@@ -3,26 +3,25 @@
 Scores, score history and indicator points (small: CSV, JSON and Parquet each), every city's
 findings as CSV (formula cells neutralised by :func:`checks.export.write_csv`) and JSON (one
 object per dataset), all findings as one Parquet file, and ``catalog.jsonld`` (DCAT-AP) listing
-them with sizes. Everything is written from the same rows the pages show.
+them with sizes. Everything is written from the same rows the pages show (rows in, files out:
+the findings come through a :class:`FindingsSource`, warehouse.findings.FindingsExport).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
 from checks.export import write_csv
-from checks.scoring import DIMENSIONS, release_fix_sql
+from checks.scoring import DIMENSIONS
 from dashboards import i18n
-from flows.config import Portal
-from flows.findings import fix_ranks_sql
-from flows.publish_data import SiteData
+from dashboards.site import SiteData
 
 LICENSE_NAME = "CC BY 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -63,73 +62,6 @@ INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("level", "VARCHAR"), ("passed", "BIGINT"), ("failed", "BIGINT"), ("share", "DOUBLE"),
     ("points", "DOUBLE"),
 )  # fmt: skip
-FINDING_COLUMNS = (
-    "portal_id", "run_id", "method_version", "dataset_id", "dataset_title", "organization",
-    "landing_page", "distribution_id", "code", "severity", "message", "evidence", "points_lost",
-)  # fmt: skip
-# a city's findings (CSV, JSON) in its fix list's order: flows.findings.fix_ranks_sql
-CITY_FINDING_COLUMNS = ("fix_rank", *FINDING_COLUMNS, "dataset_released", "blocks_release")
-
-
-def _findings_sql(portal_ids: Sequence[str]) -> str:
-    listed = ", ".join(_sql_text(p) for p in portal_ids) or "''"
-    return f"""
-        SELECT f.portal_id, f.run_id, f.method_version, f.dataset_id, d.title AS dataset_title,
-               d.organization, d.landing_page, f.distribution_id, f.code, f.severity, f.message,
-               f.evidence, f.points_lost
-        FROM latest_findings f
-        LEFT JOIN (
-            SELECT run_id, dataset_id, any_value(title) AS title,
-                   any_value(coalesce(organization_title, organization)) AS organization,
-                   any_value(landing_page) AS landing_page
-            FROM latest_datasets WHERE portal_id IN ({listed}) GROUP BY ALL
-        ) d USING (run_id, dataset_id)
-        WHERE f.portal_id IN ({listed})
-    """
-
-
-def _city_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
-    """One city's findings with the fix list's rank of their dataset, in fix-list order."""
-    where = (
-        "f.assessment_id IN (SELECT assessment_id FROM latest_assessments "
-        f"WHERE portal_id = {_sql_text(portal_id)})"
-    )
-    return f"""
-        SELECT r.rank AS fix_rank, x.*, r.released AS dataset_released,
-               (r.release_fixes > 0 AND {release_fix_sql("x.code")} > 0) AS blocks_release
-        FROM ({_findings_sql([portal_id])}) x
-        JOIN ({fix_ranks_sql(con, where)}) r USING (dataset_id)
-        ORDER BY fix_rank, blocks_release DESC, {release_fix_sql("x.code")},
-                 x.distribution_id NULLS FIRST, x.code
-    """
-
-
-def _stream(
-    result: duckdb.DuckDBPyConnection, columns: Sequence[str], counted: list[int]
-) -> Iterable[dict]:
-    """A query's rows as dicts, fetched in chunks; counted[0] holds how many so far."""
-    while chunk := result.fetchmany(10_000):
-        counted[0] += len(chunk)
-        for r in chunk:
-            yield dict(zip(columns, r, strict=True))
-
-
-def _nested_findings_sql(con: duckdb.DuckDBPyConnection, portal_id: str) -> str:
-    """One JSON object per dataset with its findings (the CSV's rows, without repeating the
-    dataset's title, organisation and link on each), in fix-list order."""
-    return f"""
-        SELECT fix_rank, portal_id, run_id, method_version, dataset_id,
-               any_value(dataset_title) AS dataset_title,
-               any_value(organization) AS organization, any_value(landing_page) AS landing_page,
-               any_value(dataset_released) AS dataset_released,
-               list({{'distribution_id': distribution_id, 'code': code, 'severity': severity,
-                      'message': message, 'evidence': evidence, 'points_lost': points_lost,
-                      'blocks_release': blocks_release}}
-                    ORDER BY blocks_release DESC, distribution_id NULLS FIRST, code) AS findings
-        FROM ({_city_findings_sql(con, portal_id)})
-        GROUP BY fix_rank, portal_id, run_id, method_version, dataset_id
-        ORDER BY fix_rank
-    """
 
 
 def _plain(value: Any) -> Any:
@@ -139,10 +71,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value)
     return value
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
@@ -201,28 +129,39 @@ def write_table(
     return [_download(site, f"downloads/{name}.{ext}", len(plain)) for ext in _FORMATS]
 
 
+class FindingsSource(Protocol):
+    """Where the findings downloads come from (warehouse.findings.FindingsExport)."""
+
+    columns: Sequence[str]
+
+    def all_to_parquet(self, portal_ids: Sequence[str], path: Path) -> None: ...
+
+    def city_rows(self, portal_id: str) -> Iterable[dict]: ...
+
+    def city_to_json(self, portal_id: str, path: Path) -> None: ...
+
+
+def _counted(rows: Iterable[dict], counted: list[int]) -> Iterator[dict]:
+    for r in rows:
+        counted[0] += 1
+        yield r
+
+
 def write_findings(
-    con: duckdb.DuckDBPyConnection, site: Path, portal_ids: Sequence[str]
+    source: FindingsSource, site: Path, portal_ids: Sequence[str]
 ) -> tuple[Download, dict[str, list[Download]]]:
     """All latest findings as one Parquet file; each city's as CSV (formulas neutralised)
     and JSON."""
     base = site / "downloads"
     (base / "findings").mkdir(parents=True, exist_ok=True)
-    con.execute(  # unsorted: sorting half a million rows doubled the peak memory
-        f"COPY ({_findings_sql(portal_ids)}) "
-        f"TO {_sql_text(str(base / 'findings.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
-    )
+    source.all_to_parquet(portal_ids, base / "findings.parquet")
     total = 0
     per_city: dict[str, list[Download]] = {}
     for pid in portal_ids:  # one city at a time: memory stays that of the largest city
         counted = [0]
-        result = con.execute(_city_findings_sql(con, pid))
         with open(base / "findings" / f"{pid}.csv", "w", encoding="utf-8", newline="") as fh:
-            write_csv(_stream(result, CITY_FINDING_COLUMNS, counted), CITY_FINDING_COLUMNS, fh)
-        con.execute(
-            f"COPY ({_nested_findings_sql(con, pid)}) "
-            f"TO {_sql_text(str(base / 'findings' / f'{pid}.json'))} (FORMAT json, ARRAY true)"
-        )
+            write_csv(_counted(source.city_rows(pid), counted), source.columns, fh)
+        source.city_to_json(pid, base / "findings" / f"{pid}.json")
         total += counted[0]
         per_city[pid] = [
             _download(site, f"downloads/findings/{pid}.{ext}", counted[0])
@@ -304,8 +243,11 @@ def dcat_catalog(
 
 
 def write_downloads(
-    con: duckdb.DuckDBPyConnection, build: Path, data: SiteData, portals: list[Portal]
+    build: Path, data: SiteData, portals: Sequence[Any], findings: FindingsSource | None
 ) -> list[DownloadGroup]:
+    """Every download into build/downloads/ (which exists); the groups the downloads page and
+    the DCAT catalogue list. `findings` None: the warehouse has no findings to offer."""
+
     def titles(key: str, **kw: str) -> dict[str, str]:
         return {lang: i18n.text(lang, key).format(**kw) for lang in i18n.LANGS}
 
@@ -316,9 +258,9 @@ def write_downloads(
         DownloadGroup("score-history", titles("table_history"), write_table(build, "score_history", HISTORY_COLUMNS, history)),
         DownloadGroup("indicators", titles("table_indicators"), write_table(build, "indicators", INDICATOR_COLUMNS, indicators)),
     ]  # fmt: skip
-    if "latest_findings" in {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:  # fmt: skip
+    if findings is not None:
         scored = [r["portal_id"] for r in data.ranking if r["assessment_id"]]
-        everything, per_city = write_findings(con, build, scored)
+        everything, per_city = write_findings(findings, build, scored)
         groups.append(DownloadGroup("findings", titles("table_findings"), [everything]))
         cities = {r["portal_id"]: r["city"] for r in data.ranking}
         for pid, files in per_city.items():
@@ -328,3 +270,14 @@ def write_downloads(
                 )
             )
     return groups
+
+
+def write_catalog(
+    build: Path, groups: Sequence[DownloadGroup], generated_at: datetime, base_url: str | None
+) -> None:
+    """downloads/catalog.jsonld: :func:`dcat_catalog` of the groups written."""
+    (build / "downloads" / "catalog.jsonld").write_text(
+        json.dumps(dcat_catalog(groups, generated_at, base_url), ensure_ascii=False, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
