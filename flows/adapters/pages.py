@@ -23,7 +23,6 @@ from typing import Any
 
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import (
     PortalError,
     PortalIncompatible,
@@ -33,6 +32,7 @@ from flows.adapters.errors import (
     snippet,
 )
 from flows.adapters.http import read_capped
+from flows.adapters.records import HarvestStats, Response
 
 DEFAULT_TIMEOUT = (10.0, 120.0)
 BACKOFF = 0.5  # seconds before the first retry of a 5xx/timeout; doubles each time
