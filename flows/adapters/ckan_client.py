@@ -25,6 +25,7 @@ from flows.adapters.errors import (
     PortalUnavailable,
     ResponseTooLarge,
     TooDeep,
+    connection_reason,
     snippet,
 )
 from flows.adapters.http import MB, read_capped
@@ -122,9 +123,9 @@ class CkanClient:
         except requests.exceptions.ConnectionError as exc:
             if "Read timed out" in str(exc):  # urllib3's retry wraps read timeouts this way
                 raise ServerError(f"{where}: read timed out") from exc
-            raise PortalUnavailable(f"{where}: cannot connect ({_reason(exc)})") from exc
+            raise PortalUnavailable(f"{where}: cannot connect ({connection_reason(exc)})") from exc
         except requests.exceptions.RequestException as exc:
-            raise PortalUnavailable(f"{where}: request failed ({_reason(exc)})") from exc
+            raise PortalUnavailable(f"{where}: request failed ({connection_reason(exc)})") from exc
         except RecursionError:  # the json module gives up on deeply nested arrays/objects
             raise TooDeep(
                 f"{where}: JSON nested too deeply to parse (more than {sys.getrecursionlimit()} "
@@ -158,11 +159,3 @@ class CkanClient:
 
 class SearchBroken(Exception):
     """The action exists nowhere or fails as a matter of course: use the fallback path."""
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in ("Failed to establish a new connection: ", "Caused by "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return snippet(text.strip("()'\""), 120)

@@ -35,7 +35,14 @@ import requests
 from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
 from flows.adapters.fields import utc_stamp
 from flows.adapters.opendatasoft_parse import API, EXPORTS_KEY
-from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, json_error, looks_like_html, snippet
+from flows.adapters.pages import (
+    DEFAULT_TIMEOUT,
+    Page,
+    get_page,
+    json_error,
+    looks_like_html,
+    snippet,
+)
 from flows.adapters.records import HarvestStats, Response
 from flows.adapters.source import Source
 
@@ -59,6 +66,31 @@ def _json(page, what: str) -> Any:
         return orjson.loads(page.content)
     except orjson.JSONDecodeError as exc:
         raise json_error(where, exc) from None
+
+
+def _getter(
+    session: requests.Session,
+    source: Source,
+    on_page: Callable[[Response], None],
+    stats: HarvestStats,
+    timeout: float | tuple[float, float],
+    retries: int,
+) -> Callable[..., Page]:
+    """get(url, params=None): one recorded GET of this harvest (see pages.get_page)."""
+
+    def get(url: str, params: dict[str, Any] | None = None) -> Page:
+        return get_page(
+            session,
+            url,
+            on_page,
+            stats,
+            params=params,
+            timeout=timeout,
+            retries=retries,
+            max_bytes=source.max_response_bytes,
+        )
+
+    return get
 
 
 def is_geo(dataset: dict) -> bool:
@@ -103,6 +135,7 @@ def fetch_opendatasoft(
     stats = HarvestStats(method="explore-v2.1")
     if stats_out is not None:
         stats_out.append(stats)
+    get = _getter(session, portal, on_page, stats, timeout, retries)
     refine = {"refine": f'publisher:"{portal.organization}"'} if portal.organization else {}
     exports: dict[bool, list[str]] = {}
     seen: set[str] = set()
@@ -120,9 +153,7 @@ def fetch_opendatasoft(
             seen.add(ds["dataset_id"])
             geo = is_geo(ds)
             if ds.get("has_records") and geo not in exports:
-                exports[geo] = _export_formats(
-                    session, portal, ds["dataset_id"], geo, on_page, stats, timeout, retries
-                )
+                exports[geo] = _export_formats(get, portal, ds["dataset_id"], geo, stats)
             batch.append({**ds, EXPORTS_KEY: exports.get(geo, []) if ds.get("has_records") else []})
         return batch
 
@@ -146,16 +177,7 @@ def fetch_opendatasoft(
                     f"{(total or 0) - offset} not harvested"
                 )
                 break
-            page = get_page(
-                session,
-                base,
-                on_page,
-                stats,
-                params={**params, "limit": size, "offset": offset},
-                timeout=timeout,
-                retries=retries,
-                max_bytes=portal.max_response_bytes,
-            )
+            page = get(base, {**params, "limit": size, "offset": offset})
             doc = _json(page, "catalog/datasets")
             if not (
                 isinstance(doc, dict)
@@ -195,15 +217,7 @@ def fetch_opendatasoft(
             )
         for dataset_id in ids:
             url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
-            page = get_page(
-                session,
-                url,
-                on_page,
-                stats,
-                timeout=timeout,
-                retries=retries,
-                max_bytes=portal.max_response_bytes,
-            )
+            page = get(url)
             doc = _json(page, "catalog/datasets/{id}")
             if not (isinstance(doc, dict) and doc.get("dataset_id") == dataset_id):
                 raise PortalIncompatible(
@@ -223,7 +237,7 @@ def fetch_opendatasoft(
             except PortalError as exc:
                 raise _Incomplete(f"the modified filter is unusable: {exc}") from None
             try:
-                current = _current_ids(session, portal, refine, on_page, stats, timeout, retries)
+                current = _current_ids(get, portal, refine)
             except PortalUnavailable:
                 raise
             except PortalError as exc:
@@ -245,21 +259,10 @@ def fetch_opendatasoft(
     yield from pages()
 
 
-def _current_ids(
-    session, portal: Source, refine: dict, on_page, stats, timeout, retries
-) -> list[str]:
+def _current_ids(get: Callable[..., Page], portal: Source, refine: dict) -> list[str]:
     """Every dataset id the portal lists now, from one catalog export (no 10000 cap)."""
     url = f"{portal.url}{API}/catalog/exports/json"
-    page = get_page(
-        session,
-        url,
-        on_page,
-        stats,
-        params={"select": "dataset_id", **refine},
-        timeout=timeout,
-        retries=retries,
-        max_bytes=portal.max_response_bytes,
-    )
+    page = get(url, {"select": "dataset_id", **refine})
     doc = _json(page, "catalog/exports/json")
     if not isinstance(doc, list) or not all(
         isinstance(row, dict) and isinstance(row.get("dataset_id"), str) for row in doc
@@ -271,20 +274,12 @@ def _current_ids(
 
 
 def _export_formats(
-    session, portal: Source, dataset_id: str, geo: bool, on_page, stats, timeout, retries
+    get: Callable[..., Page], portal: Source, dataset_id: str, geo: bool, stats: HarvestStats
 ) -> list[str]:
     url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports"
     documented = list(EXPORT_FORMATS + (GEO_EXPORT_FORMATS if geo else ()))
     try:
-        page = get_page(
-            session,
-            url,
-            on_page,
-            stats,
-            timeout=timeout,
-            retries=retries,
-            max_bytes=portal.max_response_bytes,
-        )
+        page = get(url)
         doc = _json(page, "exports")
     except PortalIncompatible as exc:
         stats.warnings.append(f"export formats unknown ({exc}); assumed the documented ones")

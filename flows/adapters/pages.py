@@ -29,6 +29,7 @@ from flows.adapters.errors import (
     PortalUnavailable,
     ResponseTooLarge,
     TooDeep,
+    connection_reason,
     snippet,
 )
 from flows.adapters.http import read_capped
@@ -88,14 +89,6 @@ def looks_like_html(text: str | bytes) -> bool:
     return head.startswith(("<!doctype html", "<html", "<head", "<body"))
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in ("Failed to establish a new connection: ", "Caused by "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return snippet(text.strip("()'\""), 120)
-
-
 def _response(r: requests.Response, content: bytes | bytearray, started: float) -> Response:
     return Response(
         url=r.url,
@@ -152,9 +145,9 @@ def get_page(
             if "Read timed out" in str(exc):  # urllib3's retry wraps read timeouts this way
                 last = "read timed out"
                 continue
-            raise PortalUnavailable(f"{url}: cannot connect ({_reason(exc)})") from None
+            raise PortalUnavailable(f"{url}: cannot connect ({connection_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
-            raise PortalUnavailable(f"{url}: request failed ({_reason(exc)})") from None
+            raise PortalUnavailable(f"{url}: request failed ({connection_reason(exc)})") from None
         resp = _response(r, content, started)
         stats.requests += 1
         on_page(resp)
