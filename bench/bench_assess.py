@@ -45,7 +45,7 @@ FREQUENCIES = (
 
 def build(path: str, corpus: str, clones: int) -> None:
     from checks.freshness import parse_date
-    from flows.adapters.ckan import parse_package
+    from flows.adapters.ckan_parse import parse_package
     from flows.config import Portal
     from warehouse.store import Warehouse
 

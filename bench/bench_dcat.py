@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flows.adapters import rdfpage  # noqa: E402
-from flows.adapters.dcat import parse_dcat_dataset  # noqa: E402
+from flows.adapters.dcat_parse import parse_dcat_dataset  # noqa: E402
 
 PAGES = [
     ("Rostock p.1 (RDF/XML)", "dcat/rostock/rostock-catalog-original-input.rdf", "xml"),

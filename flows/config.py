@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from flows.adapters.source import MB, Source
+
 PLATFORMS = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
 # Platforms whose adapter exists today; the others may be listed but must stay disabled.
 IMPLEMENTED = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
@@ -82,7 +84,18 @@ class Portal:
     def max_response_bytes(self) -> int:
         """The cap on one decompressed API answer of this portal (see read_capped)."""
         mb = self.max_response_mb or DEFAULT_MAX_RESPONSE_MB.get(self.platform, 64)
-        return mb * 1024 * 1024
+        return mb * MB
+
+    @property
+    def source(self) -> Source:
+        """What the adapters need of this portal (flows.adapters.source)."""
+        return Source(
+            platform=self.platform,
+            url=self.url,
+            organization=self.organization,
+            page_size=self.page_size,
+            max_response_bytes=self.max_response_bytes,
+        )
 
 
 def _check_cron(expr: object) -> str | None:

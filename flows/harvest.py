@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,34 +15,28 @@ from pathlib import Path
 
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response, harvest_ckan, parse_package
-from flows.adapters.datajson import fetch_datajson, parse_datajson_dataset
-from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
 from flows.adapters.errors import PortalError, PortalUnavailable
 from flows.adapters.http import make_session
-from flows.adapters.opendatasoft import fetch_opendatasoft, parse_ods_dataset
+from flows.adapters.records import HarvestStats, Response
+from flows.adapters.registry import ADAPTERS
 from flows.config import Portal
 from warehouse.store import PreviousSnapshot, Warehouse
 
-# platform -> (fetch: yields batches of raw records, parse: one raw record -> dataset, distributions)
-Fetch = Callable[
-    [Portal, requests.Session, Callable[[Response], None], list[HarvestStats]], Iterator[list[dict]]
-]
-ADAPTERS: dict[str, tuple[Fetch, Callable]] = {
-    "ckan": (harvest_ckan, parse_package),
-    "dkan": (harvest_ckan, parse_package),
-    "opendatasoft": (fetch_opendatasoft, parse_ods_dataset),
-    "dcat": (fetch_dcat, parse_dcat_dataset),
-    "datajson": (fetch_datajson, parse_datajson_dataset),
-}
 
-# Platforms whose fetch accepts since= (only what changed since then, plus in stats.current
-# the keys of every dataset the portal lists now). DKAN (no package_search) and data.json
-# (one file) are harvested in full every time.
-INCREMENTAL = {"ckan", "opendatasoft", "dcat"}
-# Platforms whose change filter cannot show deletions: their fetch also gets known= (the
-# previous snapshot's dataset ids) to judge whether anything was deleted.
-NEEDS_KNOWN_IDS = {"dcat", "opendatasoft"}
+def incremental(platform: str) -> bool:
+    """Can this platform's fetch take since= (harvest only what changed)? DKAN (no
+    package_search) and data.json (one file) are harvested in full every time."""
+    adapter = ADAPTERS.get(platform)
+    return adapter is not None and adapter.incremental
+
+
+def needs_known_ids(platform: str) -> bool:
+    """Does this platform's fetch want known= (the previous snapshot's dataset ids), its
+    change filter being unable to show deletions?"""
+    adapter = ADAPTERS.get(platform)
+    return adapter is not None and adapter.needs_known_ids
+
+
 # Changes are asked for from this long before the previous snapshot: covers clock skew
 # between the portal and us, and edits made while the previous harvest was paging.
 OVERLAP = timedelta(hours=1)
@@ -62,7 +56,7 @@ def incremental_since(portal: Portal, prev: PreviousSnapshot | None) -> datetime
     """From when to fetch changes, or None for a full harvest: no previous snapshot, a
     platform without a change filter, the portal's URL or organisation changed since, or
     it is time for the periodic full harvest (every `full_every` runs)."""
-    if prev is None or portal.platform not in INCREMENTAL or portal.full_every <= 1:
+    if prev is None or not incremental(portal.platform) or portal.full_every <= 1:
         return None
     if prev.api_url != portal.url or prev.organization != portal.organization:
         return None
@@ -160,7 +154,7 @@ def fetch_portal(
     raw_pages, the parsed rows into dataset_rows / distribution_rows. Changes only, if
     `prev` allows an incremental harvest. A portal's failure comes back in `error`; a bug
     or an interrupt marks the run failed and is raised."""
-    fetch, parse = ADAPTERS[portal.platform]
+    adapter = ADAPTERS[portal.platform]
     session = session or make_session()
     since = incremental_since(portal, prev)
     started = datetime.now(UTC)
@@ -173,14 +167,16 @@ def fetch_portal(
 
     fetched = 0
     try:
-        kwargs: dict = {}
-        if since is not None:
-            kwargs["since"] = since
-            if portal.platform in NEEDS_KNOWN_IDS and prev is not None:
-                kwargs["known"] = prev.dataset_ids or ()
-        batches = fetch(portal, session, on_page, stats_out, **kwargs)
+        known = None
+        if since is not None and adapter.needs_known_ids and prev is not None:
+            known = prev.dataset_ids or ()
+        batches = adapter.fetch(
+            portal.source, session, on_page, stats_out, since=since, known=known
+        )
+        parse = adapter.parse
         for batch in prefetch(batches):
-            datasets, distributions = [], []
+            datasets: list = []
+            distributions: list = []
             for raw in batch:
                 dataset, dists = parse(raw, portal.id, portal.url, run_id)
                 datasets.append(dataset)
@@ -266,8 +262,8 @@ def harvest_portal(
     Unexpected exceptions (bugs) are recorded as a failed run too, then re-raised.
     """
     prev = (
-        wh.previous_snapshot(portal.id, with_ids=portal.platform in NEEDS_KNOWN_IDS)
-        if portal.platform in INCREMENTAL
+        wh.previous_snapshot(portal.id, with_ids=needs_known_ids(portal.platform))
+        if incremental(portal.platform)
         else None
     )
     return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session))

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 from flows.adapters.errors import PortalError
 from flows.adapters.http import USER_AGENT
 from flows.config import Portal
-from flows.harvest import ADAPTERS, NEEDS_KNOWN_IDS
+from flows.harvest import ADAPTERS
 from warehouse.store import CODE_VERSION, Warehouse, WarehouseError
 
 # Text in a request URL that shows it asks for changes only (CKAN fq, ckanext-dcat,
@@ -217,12 +217,12 @@ def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
         {"r": run_id},
     ).fetchone()
     result = ReparseResult(run_id, portal_id, before[0], before[1])
-    fetch, parse = ADAPTERS[platform]
+    adapter = ADAPTERS[platform]
     portal = Portal(portal_id, portal_id, portal_id, platform, api_url, organization=organization)
     kwargs: dict = {}
     if any(_changes_only(p.url) for p in pages):  # the run took the incremental path
         kwargs["since"] = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
-        if platform in NEEDS_KNOWN_IDS:
+        if adapter.needs_known_ids:
             kwargs["known"] = _previous_ids(wh, portal_id, started_at)
     session = ReplaySession(run_id, pages)
     con = wh.con
@@ -230,10 +230,10 @@ def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
     try:
         con.execute("DELETE FROM dataset_rows WHERE run_id = ?", [run_id])
         con.execute("DELETE FROM distribution_rows WHERE run_id = ?", [run_id])
-        for batch in fetch(portal, session, lambda resp: None, [], **kwargs):
+        for batch in adapter.fetch(portal.source, session, lambda resp: None, [], **kwargs):
             datasets, distributions = [], []
             for raw in batch:
-                dataset, dists = parse(raw, portal_id, api_url, run_id)
+                dataset, dists = adapter.parse(raw, portal_id, api_url, run_id)
                 datasets.append(dataset)
                 distributions.extend(dists)
             result.datasets += wh.add_records("dataset_rows", datasets)

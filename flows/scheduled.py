@@ -22,11 +22,11 @@ from flows.adapters.errors import PortalUnavailable
 from flows.alerts import alert_after_run
 from flows.config import Portal, load_portals, select
 from flows.harvest import (
-    INCREMENTAL,
-    NEEDS_KNOWN_IDS,
     Fetched,
     complete_run,
     fetch_portal,
+    incremental,
+    needs_known_ids,
     staging_file,
 )
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task
@@ -73,11 +73,11 @@ class _Writer:
 
 def _previous(warehouse_path: str, portal: Portal, wait: float) -> PreviousSnapshot | None:
     """What an incremental fetch needs; holds the warehouse only for this one query."""
-    if portal.platform not in INCREMENTAL or not Path(warehouse_path).exists():
+    if not incremental(portal.platform) or not Path(warehouse_path).exists():
         return None
     con = connect_waiting(warehouse_path, wait, on_wait=get_run_logger().info)
     try:
-        return previous_snapshot(con, portal.id, with_ids=portal.platform in NEEDS_KNOWN_IDS)
+        return previous_snapshot(con, portal.id, with_ids=needs_known_ids(portal.platform))
     finally:
         con.close()
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.adapters.ckan import HarvestStats, Response, harvest_ckan, parse_package
+from flows.adapters.ckan import harvest_ckan
+from flows.adapters.ckan_parse import parse_package
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import USER_AGENT, make_session
+from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.harvest import harvest_portal
 from flows.localportal import LocalPortal, Reply, Request

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from routeserver import RouteServer, file_reply
 
-from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.datajson import fetch_datajson, parse_datajson_dataset
 from flows.adapters.errors import PortalIncompatible
 from flows.adapters.http import make_session
+from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.harvest import harvest_portal
 from flows.localportal import Reply

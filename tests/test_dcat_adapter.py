@@ -14,12 +14,13 @@ from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from routeserver import RouteServer, file_reply
 from snapshots import snapshot_rows
 
-from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.dcat import fetch_dcat, modified_since_param, parse_dcat_dataset
+from flows.adapters.dcat import fetch_dcat, modified_since_param
+from flows.adapters.dcat_parse import parse_dcat_dataset
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import make_session
 from flows.adapters.rdfpage import graph_index, rdf_format, read_page
 from flows.adapters.rdfxml import Lit, Unsupported, read_rdfxml
+from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.harvest import OVERLAP, harvest_portal
 from flows.localportal import Reply

@@ -15,10 +15,12 @@ from routeserver import RouteServer, file_reply
 from snapshots import snapshot_file as _snapshot
 
 import flows.adapters.opendatasoft as ods
-from flows.adapters.ckan import HarvestStats, Response
-from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
+from flows.adapters.dcat import fetch_dcat
+from flows.adapters.dcat_parse import parse_dcat_dataset
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import make_session
+from flows.adapters.opendatasoft_parse import parse_ods_dataset
+from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.harvest import OVERLAP, harvest_portal
 from flows.localportal import Reply
@@ -231,7 +233,7 @@ def test_documented_shape_maps_to_the_common_records():
         "explore-v2.1", 2, 2, [],
     )  # fmt: skip
     assert [p.status for p in pages] == [200, 200]
-    out = {r["dataset_id"]: ods.parse_ods_dataset(r, "dortmund", url, "run-1") for r in records}
+    out = {r["dataset_id"]: parse_ods_dataset(r, "dortmund", url, "run-1") for r in records}
     ds, dists = out["strassenbaeume"]
     assert {k: v for k, v in ds.items() if k != "raw"} == {
         "run_id": "run-1",
@@ -706,7 +708,7 @@ def test_explore_api_and_dcat_export_of_potsdam_agree(corpus):
             r for b in fetch_dcat(dcat_portal, session, lambda r: None, retries=0) for r in b
         ]
         url = server.url
-    from_api = [ods.parse_ods_dataset(r, "potsdam", url, "r") for r in records]
+    from_api = [parse_ods_dataset(r, "potsdam", url, "r") for r in records]
     from_dcat = [parse_dcat_dataset(r, "potsdam", url, "r") for r in dcat_records]
 
     def summary(ds, dists, licence):

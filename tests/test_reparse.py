@@ -6,6 +6,7 @@ re-assessed, the scores; a run that cannot be replayed keeps its old rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,13 +46,13 @@ def _portal_score(wh: Warehouse, run_id: str) -> tuple:
 
 def _with_parse(monkeypatch, platform: str, change) -> None:
     """Change one adapter's parse rule, as a fix in flows/adapters/ would."""
-    fetch, parse = harvest_mod.ADAPTERS[platform]
+    adapter = harvest_mod.ADAPTERS[platform]
 
     def changed(raw, portal_id, url, run_id):
-        dataset, dists = parse(raw, portal_id, url, run_id)
+        dataset, dists = adapter.parse(raw, portal_id, url, run_id)
         return change(dataset, dists)
 
-    monkeypatch.setitem(harvest_mod.ADAPTERS, platform, (fetch, changed))
+    monkeypatch.setitem(harvest_mod.ADAPTERS, platform, dataclasses.replace(adapter, parse=changed))
 
 
 def _licensed(license_id: str):

@@ -66,7 +66,8 @@ def test_killed_harvest_is_abandoned_on_next_open(br_packages, warehouse_path):
     # a second process starts a harvest and is killed half-way (SIGKILL: no cleanup at all)
     script = """
 import os, signal
-from flows.adapters.ckan import harvest_ckan, parse_package
+from flows.adapters.ckan import harvest_ckan
+from flows.adapters.ckan_parse import parse_package
 from flows.adapters.http import make_session
 from flows.config import Portal
 from warehouse.store import Warehouse

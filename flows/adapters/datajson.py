@@ -13,18 +13,25 @@ ISO 8601 interval `start/end`.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import PortalIncompatible
+from flows.adapters.fields import content_id, email, interval, natural, strings, text
 from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, json_error, looks_like_html, snippet
-from flows.config import Portal
+from flows.adapters.records import (
+    DatasetRecord,
+    DistributionRecord,
+    HarvestStats,
+    Response,
+    dataset_record,
+    distribution_record,
+)
+from flows.adapters.source import Source
 
 BATCH = 500
 ACCEPT = "application/json, application/ld+json;q=0.9, */*;q=0.1"
@@ -46,14 +53,20 @@ def _publisher_name(value: Any) -> str | None:
 
 
 def fetch_datajson(
-    portal: Portal,
+    portal: Source,
     session: requests.Session,
     on_page: Callable[[Response], None],
     stats_out: list[HarvestStats] | None = None,
+    *,
+    since: datetime | None = None,
+    known: Iterable[str] | None = None,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retries: int = 2,
 ) -> Iterator[list[dict]]:
-    """Yield the catalogue's dataset objects in batches; `stats_out` receives the stats."""
+    """Yield the catalogue's dataset objects in batches; `stats_out` receives the stats.
+
+    One file holds the whole catalogue: `since` and `known` are accepted (the one fetch
+    signature) and ignored, every harvest is a full one."""
     stats = HarvestStats(method="data.json")
     if stats_out is not None:
         stats_out.append(stats)
@@ -113,126 +126,76 @@ def fetch_datajson(
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    value = str(value).strip()
-    return value or None
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()]
-    return []
-
-
-def _email(value: Any) -> str | None:
-    text = _text(value)
-    if text and text.lower().startswith("mailto:"):
-        text = text[len("mailto:") :].strip()
-    return text or None
+    return text(value, sort_keys=True)
 
 
 def _dataset_id(item: dict) -> str:
     ident = _text(item.get("identifier")) or _text(item.get("@id"))
     if ident:
         return ident
-    digest = hashlib.sha1(json.dumps(item, sort_keys=True).encode("utf-8")).hexdigest()
-    return f"_:{digest[:16]}"
-
-
-def _interval(value: Any) -> tuple[str | None, str | None]:
-    text = _text(value)
-    if not text or "/" not in text:
-        return None, None
-    parts = text.split("/")
-    if len(parts) != 2:
-        return None, None
-    return parts[0].strip() or None, parts[1].strip() or None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        n = int(float(str(value).strip()))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return n if 0 <= n < 2**62 else None
+    return content_id(item)
 
 
 def parse_datajson_dataset(
     item: dict, portal_id: str, portal_url: str, run_id: str
-) -> tuple[dict, list[dict]]:
+) -> tuple[DatasetRecord, list[DistributionRecord]]:
     """One data.json dataset object -> (dataset record, distribution records). Pure."""
     dataset_id = _dataset_id(item)
     contact = item.get("contactPoint")
     if isinstance(contact, dict):
         contact_name = _text(contact.get("fn"))
-        contact_email = _email(contact.get("hasEmail"))
+        contact_email = email(_text(contact.get("hasEmail")))
     else:  # DCAT-US 1.0: contactPoint is a name, mbox the address
         contact_name = _text(contact)
-        contact_email = _email(item.get("mbox"))
+        contact_email = email(_text(item.get("mbox")))
     publisher = _publisher_name(item.get("publisher"))
-    start, end = _interval(item.get("temporal"))
+    start, end = interval(_text(item.get("temporal")))
     dists = [d for d in item.get("distribution") or [] if isinstance(d, dict)]
-    dataset = {
-        "run_id": run_id,
-        "portal_id": portal_id,
-        "dataset_id": dataset_id,
-        "name": None,
-        "title": _text(item.get("title")),
-        "description": _text(item.get("description")),
-        "landing_page": _text(item.get("landingPage")) or portal_url,
-        "source_url": None,
-        "organization": publisher,
-        "organization_title": publisher,
-        "publisher": publisher,
-        "contact_name": contact_name,
-        "contact_email": contact_email,
-        "contact_url": None,
-        "keywords": _strings(item.get("keyword")),
-        "themes": _strings(item.get("theme")),
-        "license_raw": _text(item.get("license")),
-        "license_title_raw": None,
-        "license_url_raw": None,
-        "access_rights": _text(item.get("accessLevel")),
-        "spatial": _text(item.get("spatial")),
-        "temporal_start": start,
-        "temporal_end": end,
-        "issued": _text(item.get("issued")),
-        "modified": _text(item.get("modified")),
-        "frequency_raw": _text(item.get("accrualPeriodicity")),
-        "version": None,
-        "num_distributions": len(dists),
-        "raw": {k: v for k, v in item.items() if k != "distribution"},
-    }
-    distributions = []
-    for position, d in enumerate(dists):
-        access_url = _text(d.get("accessURL"))
-        download_url = _text(d.get("downloadURL"))
-        distributions.append(
-            {
-                "run_id": run_id,
-                "portal_id": portal_id,
-                "dataset_id": dataset_id,
-                "distribution_id": _text(d.get("@id")) or f"{dataset_id}#{position}",
-                "position": position,
-                "title": _text(d.get("title")),
-                "description": _text(d.get("description")),
-                "url": download_url or access_url,
-                "access_url": access_url,
-                "download_url": download_url,
-                "format_raw": _text(d.get("format")),
-                "media_type_raw": _text(d.get("mediaType")),
-                "license_raw": _text(d.get("license")),
-                "rights": _text(d.get("rights")),
-                "byte_size": _int(d.get("byteSize")) if d.get("byteSize") is not None else None,
-                "issued": _text(d.get("issued")),
-                "modified": _text(d.get("modified")),
-                "checksum": None,
-                "raw": d,
-            }
+    dataset = dataset_record(
+        run_id=run_id,
+        portal_id=portal_id,
+        dataset_id=dataset_id,
+        title=_text(item.get("title")),
+        description=_text(item.get("description")),
+        landing_page=_text(item.get("landingPage")) or portal_url,
+        organization=publisher,
+        organization_title=publisher,
+        publisher=publisher,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        keywords=strings(item.get("keyword"), split=","),
+        themes=strings(item.get("theme"), split=","),
+        license_raw=_text(item.get("license")),
+        access_rights=_text(item.get("accessLevel")),
+        spatial=_text(item.get("spatial")),
+        temporal_start=start,
+        temporal_end=end,
+        issued=_text(item.get("issued")),
+        modified=_text(item.get("modified")),
+        frequency_raw=_text(item.get("accrualPeriodicity")),
+        num_distributions=len(dists),
+        raw={k: v for k, v in item.items() if k != "distribution"},
+    )
+    distributions = [
+        distribution_record(
+            run_id=run_id,
+            portal_id=portal_id,
+            dataset_id=dataset_id,
+            distribution_id=_text(d.get("@id")) or f"{dataset_id}#{position}",
+            position=position,
+            title=_text(d.get("title")),
+            description=_text(d.get("description")),
+            access_url=_text(d.get("accessURL")),
+            download_url=_text(d.get("downloadURL")),
+            format_raw=_text(d.get("format")),
+            media_type_raw=_text(d.get("mediaType")),
+            license_raw=_text(d.get("license")),
+            rights=_text(d.get("rights")),
+            byte_size=natural(d.get("byteSize")),
+            issued=_text(d.get("issued")),
+            modified=_text(d.get("modified")),
+            raw=d,
         )
+        for position, d in enumerate(dists)
+    ]
     return dataset, distributions

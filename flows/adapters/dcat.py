@@ -11,31 +11,24 @@ Incremental (`since=`, `known=`): page 1 for the catalogue's `hydra:totalItems`,
 ckanext-dcat's `modified_since` listing of the changes; the count shows whether anything
 was deleted, and if so the rest of the catalogue is read as in a full harvest.
 
-Parse half: `parse_dcat_dataset()` turns one record into the common dataset and
-distribution records, with no client, no clock and no rdflib. DCAT-AP.de puts licences on
-distributions (`dct:license` there goes to distributions.license_raw, a dataset-level one to
-datasets.license_raw); `dcatde:maintainer` stands in for a missing contact point and
-`dcatde:politicalGeocodingURI` for a missing `dct:spatial`; `dcatde:contributorID` stays in
-`raw` and selects a contributor's datasets on a shared catalogue (`organization:`).
-Literals are chosen German first, then untagged, then English.
+The parse half, `parse_dcat_dataset()`, is in `flows.adapters.dcat_parse`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response
+from flows.adapters.dcat_parse import dataset_id_of, label, ref
 from flows.adapters.errors import PortalIncompatible
 from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, snippet
 from flows.adapters.rdfpage import DcatPage, rdf_format, read_page
-from flows.config import Portal
+from flows.adapters.records import HarvestStats, Response
+from flows.adapters.source import Source
 
 ACCEPT = (
     "application/rdf+xml, text/turtle;q=0.9, application/ld+json;q=0.8, "
@@ -51,8 +44,8 @@ def in_organization(record: dict, organization: str) -> bool:
     candidates = []
     for key in ("dcatde:contributorID", "dct:publisher"):
         for v in record.get(key) or []:
-            candidates.append(_ref(v))
-            candidates.append(_label(v) if isinstance(v, dict) else None)
+            candidates.append(ref(v))
+            candidates.append(label(v) if isinstance(v, dict) else None)
     for c in candidates:
         if c and (c.lower() == want or c.rstrip("/").rsplit("/", 1)[-1].lower() == want):
             return True
@@ -197,14 +190,15 @@ class _Listing:
 
 
 def fetch_dcat(
-    portal: Portal,
+    portal: Source,
     session: requests.Session,
     on_page: Callable[[Response], None],
     stats_out: list[HarvestStats] | None = None,
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-    retries: int = 2,
+    *,
     since: datetime | None = None,
     known: Iterable[str] | None = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = 2,
 ) -> Iterator[list[dict]]:
     """Yield each catalogue page's new dataset records; `stats_out` receives the stats.
 
@@ -292,7 +286,7 @@ def _changes(
     fetch_dcat): "incremental" (stats.current set), "listed" (the filter was ignored: the
     listing was the full one) or "full" (the rest of the catalogue is still to be read)."""
     total = first.hydra.total
-    ids = {_dataset_id(r) for r in first.datasets}
+    ids = {dataset_id_of(r) for r in first.datasets}
     keys: set[str] = set()
     reported: int | None = None
     try:
@@ -300,7 +294,7 @@ def _changes(
             if number == 1:
                 reported = parsed.hydra.total  # ckanext-dcat: none if nothing changed
             keys |= {_key(r) for r in parsed.datasets}
-            ids |= {_dataset_id(r) for r in parsed.datasets}
+            ids |= {dataset_id_of(r) for r in parsed.datasets}
             if batch := fresh(parsed):
                 yield batch
     except PortalIncompatible as exc:  # the filter refused (400, 409 ...) or garbled
@@ -325,275 +319,3 @@ def _changes(
             )
     stats.warnings.append(f"incremental harvest impossible ({reason}); harvested in full")
     return "full"
-
-
-# ---------------------------------------------------------------- parse half (pure)
-
-_LANGS = ("de", "", "en")
-_LABELS = (
-    "foaf:name",
-    "vcard:fn",
-    "vcard:organization-name",
-    "skos:prefLabel",
-    "rdfs:label",
-    "dct:title",
-    "rdf:value",
-)
-
-
-def _values(node: Any, key: str) -> list:
-    if not isinstance(node, dict):
-        return []
-    value = node.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _best(values: list) -> str | None:
-    """The literal to show: German first, then untagged, then English, then any."""
-    lits = [v for v in values if isinstance(v, dict) and isinstance(v.get("@value"), str)]
-    lits = sorted((v for v in lits if v["@value"].strip()), key=lambda v: v["@value"])
-    for lang in _LANGS:
-        for v in lits:
-            if (v.get("@language") or "").lower().split("-")[0] == lang:
-                return v["@value"].strip()
-    return lits[0]["@value"].strip() if lits else None
-
-
-def _lit(node: Any, key: str) -> str | None:
-    return _best(_values(node, key))
-
-
-def _label(node: Any) -> str | None:
-    for key in _LABELS:
-        value = _lit(node, key)
-        if value:
-            return value
-    return None
-
-
-def _ref(value: Any) -> str | None:
-    """A reference as text: its URI, else the literal, else a described node's label."""
-    if not isinstance(value, dict):
-        return None
-    if value.get("@id"):
-        return str(value["@id"])
-    if isinstance(value.get("@value"), str):
-        return value["@value"].strip() or None
-    return _label(value)
-
-
-def _first_ref(node: Any, *keys: str) -> str | None:
-    for key in keys:
-        refs = sorted(r for r in (_ref(v) for v in _values(node, key)) if r)
-        if refs:
-            return refs[0]
-    return None
-
-
-def _named(node: Any, key: str) -> str | None:
-    """The name of an agent (publisher, maintainer): its label, else a literal, else URI."""
-    for v in _values(node, key):
-        name = _label(v) if isinstance(v, dict) and "@value" not in v else None
-        if name:
-            return name
-    for v in _values(node, key):
-        if isinstance(v, dict) and isinstance(v.get("@value"), str) and v["@value"].strip():
-            return v["@value"].strip()
-    return _first_ref(node, key)
-
-
-def _email(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.lower().startswith("mailto:"):
-        value = value[len("mailto:") :]
-    if "/" in value and "@" in value.rsplit("/", 1)[1]:
-        # `rdf:resource="info@example.de"` (Bremen, opendata.swiss): a relative IRI that the
-        # parser resolved against the page URL; the address is the last segment
-        value = value.rsplit("/", 1)[1]
-    return value or None
-
-
-def _contact(record: dict) -> tuple[str | None, str | None, str | None]:
-    for point in _values(record, "dcat:contactPoint"):
-        if not isinstance(point, dict):
-            continue
-        name = _label(point)
-        email = _email(_first_ref(point, "vcard:hasEmail") or _email_of(point))
-        url = _first_ref(point, "vcard:hasURL")
-        if name or email or url:
-            return name, email, url
-    for key in ("dcatde:maintainer", "dcatde:originator"):
-        for agent in _values(record, key):
-            name = _label(agent)
-            email = _email(_first_ref(agent, "foaf:mbox"))
-            url = _first_ref(agent, "foaf:homepage")
-            if name or email:
-                return name, email, url
-    return None, None, None
-
-
-def _email_of(point: dict) -> str | None:
-    for v in _values(point, "vcard:hasEmail"):
-        inner = _lit(v, "vcard:value")
-        if inner:
-            return inner
-    return None
-
-
-def _period(record: dict) -> tuple[str | None, str | None]:
-    for period in _values(record, "dct:temporal"):
-        start = _lit(period, "dcat:startDate") or _lit(period, "schema:startDate")
-        end = _lit(period, "dcat:endDate") or _lit(period, "schema:endDate")
-        if start or end:
-            return start, end
-    return None, None
-
-
-def _spatial(record: dict) -> str | None:
-    found = []
-    for v in _values(record, "dct:spatial"):
-        if v.get("@id"):
-            found.append(v["@id"])
-            continue
-        for key in ("locn:geometry", "dcat:bbox", "dcat:centroid"):
-            shapes = _values(v, key)
-            geojson = [g for g in shapes if "json" in str(g.get("@type", "")).lower()]
-            geometry = _best(geojson) or _best(shapes)  # GeoJSON before WKT or GML
-            if geometry:
-                found.append(geometry)
-                break
-        else:
-            # a dct:Location naming the place instead of drawing it: DCAT-AP.de's
-            # locn:adminUnitL2 (political geocoding key, Bremen's and ckanext-dcatde's form),
-            # or locn:geographicName / a label
-            text = (
-                _ref(v)
-                or _first_ref(v, "locn:adminUnitL2", "locn:adminUnitL1")
-                or _lit(v, "locn:geographicName")
-                or _label(v)
-            )
-            if text:
-                found.append(text)
-    if not found:
-        found = [r for r in (_ref(v) for v in _values(record, "dcatde:politicalGeocodingURI")) if r]
-    return ", ".join(sorted(dict.fromkeys(found))) or None
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        n = int(float(value.strip()))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return n if 0 <= n < 2**62 else None
-
-
-def _dataset_id(record: dict) -> str:
-    ident = _lit(record, "dct:identifier") or _first_ref(record, "dct:identifier")
-    if ident:
-        return ident
-    if record.get("@id"):
-        return str(record["@id"])
-    digest = hashlib.sha1(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
-    return f"_:{digest[:16]}"
-
-
-def parse_dcat_dataset(
-    record: dict, portal_id: str, portal_url: str, run_id: str
-) -> tuple[dict, list[dict]]:
-    """One dataset record (see module doc) -> (dataset record, distribution records). Pure."""
-    dataset_id = _dataset_id(record)
-    uri = record.get("@id")
-    landing = _first_ref(record, "dcat:landingPage")
-    if not landing:
-        landing = uri if isinstance(uri, str) and uri.startswith("http") else portal_url
-    publisher_uri = next((v["@id"] for v in _values(record, "dct:publisher") if v.get("@id")), None)
-    publisher = _named(record, "dct:publisher")
-    contact_name, contact_email, contact_url = _contact(record)
-    start, end = _period(record)
-    dists = [d for d in _values(record, "dcat:distribution") if isinstance(d, dict)]
-    unique: dict[str, dict] = {}
-    for d in dists:
-        key = d.get("@id") or _first_ref(d, "dcat:accessURL", "dcat:downloadURL") or ""
-        key = key or json.dumps(d, sort_keys=True)
-        unique.setdefault(key, d)
-    ordered = [unique[k] for k in sorted(unique)]
-    licence_nodes = _values(record, "dct:license")
-    dataset = {
-        "run_id": run_id,
-        "portal_id": portal_id,
-        "dataset_id": dataset_id,
-        "name": None,
-        "title": _lit(record, "dct:title"),
-        "description": _lit(record, "dct:description"),
-        "landing_page": landing,
-        "source_url": None,
-        "organization": publisher_uri or publisher,
-        "organization_title": publisher,
-        "publisher": publisher,
-        "contact_name": contact_name,
-        "contact_email": contact_email,
-        "contact_url": contact_url,
-        "keywords": sorted(
-            dict.fromkeys(
-                v["@value"].strip()
-                for v in _values(record, "dcat:keyword")
-                if isinstance(v.get("@value"), str) and v["@value"].strip()
-            )
-        ),
-        "themes": sorted(dict.fromkeys(r for r in map(_ref, _values(record, "dcat:theme")) if r)),
-        "license_raw": _first_ref(record, "dct:license"),
-        "license_title_raw": next((t for t in map(_label, licence_nodes) if t), None),
-        "license_url_raw": None,
-        "access_rights": _first_ref(record, "dct:accessRights"),
-        "spatial": _spatial(record),
-        "temporal_start": start,
-        "temporal_end": end,
-        "issued": _lit(record, "dct:issued"),
-        "modified": _lit(record, "dct:modified"),
-        "frequency_raw": _first_ref(record, "dct:accrualPeriodicity"),
-        "version": _lit(record, "owl:versionInfo") or _lit(record, "adms:version"),
-        "num_distributions": len(ordered),
-        "raw": {
-            k: (
-                [{"@id": d["@id"]} if d.get("@id") else {} for d in v]
-                if k == "dcat:distribution"
-                else v
-            )
-            for k, v in record.items()
-        },
-    }
-    distributions = []
-    for position, d in enumerate(ordered):
-        access_url = _first_ref(d, "dcat:accessURL")
-        download_url = _first_ref(d, "dcat:downloadURL")
-        checksum = None
-        for c in _values(d, "spdx:checksum"):
-            checksum = _lit(c, "spdx:checksumValue") or checksum
-        distributions.append(
-            {
-                "run_id": run_id,
-                "portal_id": portal_id,
-                "dataset_id": dataset_id,
-                "distribution_id": d.get("@id") or f"{dataset_id}#{position}",
-                "position": position,
-                "title": _lit(d, "dct:title"),
-                "description": _lit(d, "dct:description"),
-                "url": download_url or access_url,
-                "access_url": access_url,
-                "download_url": download_url,
-                "format_raw": _first_ref(d, "dct:format"),
-                "media_type_raw": _first_ref(d, "dcat:mediaType"),
-                "license_raw": _first_ref(d, "dct:license"),
-                "rights": _first_ref(d, "dct:rights"),
-                "byte_size": _int(_lit(d, "dcat:byteSize")),
-                "issued": _lit(d, "dct:issued"),
-                "modified": _lit(d, "dct:modified"),
-                "checksum": checksum,
-                "raw": d,
-            }
-        )
-    return dataset, distributions

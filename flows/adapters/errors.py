@@ -22,6 +22,15 @@ def snippet(text: str, n: int = 60) -> str:
     return printable(" ".join(text.split())[:n])
 
 
+def connection_reason(exc: BaseException) -> str:
+    """Why a request failed, short: the part of a requests/urllib3 message after its prefix."""
+    text = str(exc)
+    for marker in ("Failed to establish a new connection: ", "Caused by "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return snippet(text.strip("()'\""), 120)
+
+
 class PortalError(Exception):
     """A portal could not be harvested; the message says where and why."""
 

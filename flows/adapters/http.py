@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 from checks.links import addresses_refusal
 from flows import __version__
 from flows.adapters.errors import ResponseTooLarge
+from flows.adapters.source import MB
 
 CONTACT_URL = os.environ.get("ODWATCH_CONTACT_URL", "https://github.com/odwatch/odwatch")
 USER_AGENT = f"odwatch/{__version__} (+{CONTACT_URL}; open-data quality monitor)"
@@ -44,7 +45,6 @@ DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read
 MAX_RETRY_AFTER = 120.0  # seconds; longer waits are cut to this
 READ_CHUNK = 64 * 1024  # wire bytes per read of a capped body, and inflated bytes at most
 BOMB_RATIO = 100  # decompressed:wire past this on a capped body is named a decompression bomb
-MB = 1024 * 1024
 
 
 class CappedRetry(Retry):

@@ -19,57 +19,40 @@ neither known nor changed (added with an older `modified`) is fetched by id as w
 the filter is refused or the id export is unusable, the same call harvests in full and says
 so in a warning.
 
-Parse half: `parse_ods_dataset()` maps one dataset object to the common records, pure:
-metadata from `metas.default` (title, description, keyword, theme, license, license_url,
-modified, publisher, references, territory) and `metas.dcat` (issued/created, contact_name,
-contact_email, accrualperiodicity, temporal coverage, spatial, access rights; a
-`dcat_ap_*` template fills what `dcat` lacks); one distribution per export format for a
-dataset with records (`generated: true`: the platform makes these from the records, 9 to 15
-per dataset, so the assessment counts one of them and they earn at most 3 stars), plus one
-per attachment (`generated: false`, a file the publisher uploaded).
+The parse half, `parse_ods_dataset()`, is in `flows.adapters.opendatasoft_parse`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import PortalError, PortalIncompatible, PortalUnavailable
-from flows.adapters.pages import DEFAULT_TIMEOUT, get_page, json_error, looks_like_html, snippet
-from flows.config import Portal
+from flows.adapters.fields import utc_stamp
+from flows.adapters.opendatasoft_parse import API, EXPORTS_KEY
+from flows.adapters.pages import (
+    DEFAULT_TIMEOUT,
+    Page,
+    get_page,
+    json_error,
+    looks_like_html,
+    snippet,
+)
+from flows.adapters.records import HarvestStats, Response
+from flows.adapters.source import Source
 
-API = "/api/explore/v2.1"
 MAX_LIMIT = 100
 MAX_WINDOW = 10_000  # offset + limit must stay below this
-EXPORTS_KEY = "_odwatch_exports"
 
 # The dataset export formats of the Explore API v2.1 reference (enum-format-datasets);
 # the geographic ones only exist for datasets with the `geo` feature.
 EXPORT_FORMATS = ("csv", "json", "jsonl", "jsonld", "n3", "parquet", "rdfxml", "turtle", "xlsx")
 GEO_EXPORT_FORMATS = ("fgb", "geojson", "gpx", "kml", "ov2", "shp")
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "json": "application/json",
-    "jsonl": "application/jsonl",
-    "jsonld": "application/ld+json",
-    "n3": "text/n3",
-    "parquet": "application/vnd.apache.parquet",
-    "rdfxml": "application/rdf+xml",
-    "turtle": "text/turtle",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "fgb": "application/vnd.flatgeobuf",
-    "geojson": "application/geo+json",
-    "gpx": "application/gpx+xml",
-    "kml": "application/vnd.google-earth.kml+xml",
-    "ov2": "application/octet-stream",
-    "shp": "application/zip",
-}
 
 
 def _json(page, what: str) -> Any:
@@ -85,6 +68,31 @@ def _json(page, what: str) -> Any:
         raise json_error(where, exc) from None
 
 
+def _getter(
+    session: requests.Session,
+    source: Source,
+    on_page: Callable[[Response], None],
+    stats: HarvestStats,
+    timeout: float | tuple[float, float],
+    retries: int,
+) -> Callable[..., Page]:
+    """get(url, params=None): one recorded GET of this harvest (see pages.get_page)."""
+
+    def get(url: str, params: dict[str, Any] | None = None) -> Page:
+        return get_page(
+            session,
+            url,
+            on_page,
+            stats,
+            params=params,
+            timeout=timeout,
+            retries=retries,
+            max_bytes=source.max_response_bytes,
+        )
+
+    return get
+
+
 def is_geo(dataset: dict) -> bool:
     features = dataset.get("features")
     return isinstance(features, list) and "geo" in features
@@ -96,18 +104,19 @@ class _Incomplete(Exception):
 
 def changed_since_where(since: datetime) -> str:
     """The ODSQL `where` condition for datasets whose `modified` is at or after `since`."""
-    return f"modified >= date'{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
+    return f"modified >= date'{utc_stamp(since)}'"
 
 
 def fetch_opendatasoft(
-    portal: Portal,
+    portal: Source,
     session: requests.Session,
     on_page: Callable[[Response], None],
     stats_out: list[HarvestStats] | None = None,
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-    retries: int = 2,
+    *,
     since: datetime | None = None,
     known: Iterable[str] | None = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = 2,
 ) -> Iterator[list[dict]]:
     """Yield batches of dataset objects (with `_odwatch_exports`); `stats_out` gets the stats.
 
@@ -126,6 +135,7 @@ def fetch_opendatasoft(
     stats = HarvestStats(method="explore-v2.1")
     if stats_out is not None:
         stats_out.append(stats)
+    get = _getter(session, portal, on_page, stats, timeout, retries)
     refine = {"refine": f'publisher:"{portal.organization}"'} if portal.organization else {}
     exports: dict[bool, list[str]] = {}
     seen: set[str] = set()
@@ -143,9 +153,7 @@ def fetch_opendatasoft(
             seen.add(ds["dataset_id"])
             geo = is_geo(ds)
             if ds.get("has_records") and geo not in exports:
-                exports[geo] = _export_formats(
-                    session, portal, ds["dataset_id"], geo, on_page, stats, timeout, retries
-                )
+                exports[geo] = _export_formats(get, portal, ds["dataset_id"], geo, stats)
             batch.append({**ds, EXPORTS_KEY: exports.get(geo, []) if ds.get("has_records") else []})
         return batch
 
@@ -169,16 +177,7 @@ def fetch_opendatasoft(
                     f"{(total or 0) - offset} not harvested"
                 )
                 break
-            page = get_page(
-                session,
-                base,
-                on_page,
-                stats,
-                params={**params, "limit": size, "offset": offset},
-                timeout=timeout,
-                retries=retries,
-                max_bytes=portal.max_response_bytes,
-            )
+            page = get(base, {**params, "limit": size, "offset": offset})
             doc = _json(page, "catalog/datasets")
             if not (
                 isinstance(doc, dict)
@@ -218,15 +217,7 @@ def fetch_opendatasoft(
             )
         for dataset_id in ids:
             url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
-            page = get_page(
-                session,
-                url,
-                on_page,
-                stats,
-                timeout=timeout,
-                retries=retries,
-                max_bytes=portal.max_response_bytes,
-            )
+            page = get(url)
             doc = _json(page, "catalog/datasets/{id}")
             if not (isinstance(doc, dict) and doc.get("dataset_id") == dataset_id):
                 raise PortalIncompatible(
@@ -246,7 +237,7 @@ def fetch_opendatasoft(
             except PortalError as exc:
                 raise _Incomplete(f"the modified filter is unusable: {exc}") from None
             try:
-                current = _current_ids(session, portal, refine, on_page, stats, timeout, retries)
+                current = _current_ids(get, portal, refine)
             except PortalUnavailable:
                 raise
             except PortalError as exc:
@@ -268,21 +259,10 @@ def fetch_opendatasoft(
     yield from pages()
 
 
-def _current_ids(
-    session, portal: Portal, refine: dict, on_page, stats, timeout, retries
-) -> list[str]:
+def _current_ids(get: Callable[..., Page], portal: Source, refine: dict) -> list[str]:
     """Every dataset id the portal lists now, from one catalog export (no 10000 cap)."""
     url = f"{portal.url}{API}/catalog/exports/json"
-    page = get_page(
-        session,
-        url,
-        on_page,
-        stats,
-        params={"select": "dataset_id", **refine},
-        timeout=timeout,
-        retries=retries,
-        max_bytes=portal.max_response_bytes,
-    )
+    page = get(url, {"select": "dataset_id", **refine})
     doc = _json(page, "catalog/exports/json")
     if not isinstance(doc, list) or not all(
         isinstance(row, dict) and isinstance(row.get("dataset_id"), str) for row in doc
@@ -294,20 +274,12 @@ def _current_ids(
 
 
 def _export_formats(
-    session, portal: Portal, dataset_id: str, geo: bool, on_page, stats, timeout, retries
+    get: Callable[..., Page], portal: Source, dataset_id: str, geo: bool, stats: HarvestStats
 ) -> list[str]:
     url = f"{portal.url}{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports"
     documented = list(EXPORT_FORMATS + (GEO_EXPORT_FORMATS if geo else ()))
     try:
-        page = get_page(
-            session,
-            url,
-            on_page,
-            stats,
-            timeout=timeout,
-            retries=retries,
-            max_bytes=portal.max_response_bytes,
-        )
+        page = get(url)
         doc = _json(page, "exports")
     except PortalIncompatible as exc:
         stats.warnings.append(f"export formats unknown ({exc}); assumed the documented ones")
@@ -322,157 +294,3 @@ def _export_formats(
         stats.warnings.append(f"{url}: no export links; assumed the documented formats")
         return documented
     return formats
-
-
-# ---------------------------------------------------------------- parse half (pure)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        value = ", ".join(str(v).strip() for v in value if v is not None and str(v).strip())
-    elif isinstance(value, dict):
-        value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    value = str(value).strip()
-    return value or None
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()]
-    return []
-
-
-def _dcat_lookup(metas: dict) -> Callable[..., str | None]:
-    """Look keys up in metas.dcat, then any dcat_ap_* template; keys compared lower-case."""
-    templates = [metas.get("dcat")] + [
-        v for k, v in sorted(metas.items()) if k.startswith("dcat_ap")
-    ]
-    tables = [{str(k).lower(): v for k, v in t.items()} for t in templates if isinstance(t, dict)]
-
-    def get(*keys: str) -> str | None:
-        for table in tables:
-            for key in keys:
-                value = _text(table.get(key.lower()))
-                if value:
-                    return value
-        return None
-
-    return get
-
-
-def _email(value: str | None) -> str | None:
-    if value and value.lower().startswith("mailto:"):
-        value = value[len("mailto:") :].strip()
-    return value or None
-
-
-def parse_ods_dataset(
-    ds: dict, portal_id: str, portal_url: str, run_id: str
-) -> tuple[dict, list[dict]]:
-    """One Explore API v2.1 dataset object -> (dataset record, distribution records). Pure."""
-    dataset_id = str(ds.get("dataset_id") or ds.get("dataset_uid") or "")
-    metas = ds.get("metas") if isinstance(ds.get("metas"), dict) else {}
-    default = metas.get("default") if isinstance(metas.get("default"), dict) else {}
-    dcat = _dcat_lookup(metas)
-    api = f"{portal_url.rstrip('/')}{API}/catalog/datasets/{quote(dataset_id, safe='')}"
-    start = dcat("temporal_coverage_start")
-    end = dcat("temporal_coverage_end")
-    if not (start or end):
-        temporal = dcat("temporal")
-        if temporal and temporal.count("/") == 1:
-            start, end = (part.strip() or None for part in temporal.split("/"))
-    publisher = _text(default.get("publisher"))
-    exports = [f for f in ds.get(EXPORTS_KEY) or [] if isinstance(f, str)]
-    attachments = [a for a in ds.get("attachments") or [] if isinstance(a, dict)]
-    dataset = {
-        "run_id": run_id,
-        "portal_id": portal_id,
-        "dataset_id": dataset_id,
-        "name": dataset_id,
-        "title": _text(default.get("title")),
-        "description": _text(default.get("description")),
-        "landing_page": f"{portal_url.rstrip('/')}/explore/dataset/{quote(dataset_id, safe='')}/",
-        "source_url": _text(default.get("references")),
-        "organization": publisher,
-        "organization_title": publisher,
-        "publisher": publisher,
-        "contact_name": dcat("contact_name"),
-        "contact_email": _email(dcat("contact_email")),
-        "contact_url": None,
-        "keywords": _strings(default.get("keyword")),
-        "themes": _strings(default.get("theme")),
-        "license_raw": _text(default.get("license")),
-        "license_title_raw": None,
-        "license_url_raw": _text(default.get("license_url")),
-        "access_rights": dcat("accessrights", "access_rights"),
-        "spatial": dcat("spatial") or _text(default.get("territory")),
-        "temporal_start": start,
-        "temporal_end": end,
-        "issued": dcat("issued", "created"),
-        "modified": _text(default.get("modified")),
-        "frequency_raw": dcat("accrualperiodicity"),
-        "version": None,
-        "num_distributions": len(exports) + len(attachments),
-        "raw": {k: v for k, v in ds.items() if k != "fields"},
-    }
-    data_processed = _text(default.get("data_processed"))
-    distributions = []
-
-    def add(dist_id: str, **values: Any) -> None:
-        distributions.append(
-            {
-                "run_id": run_id,
-                "portal_id": portal_id,
-                "dataset_id": dataset_id,
-                "distribution_id": dist_id,
-                "position": len(distributions),
-                "title": None,
-                "description": None,
-                "url": None,
-                "access_url": None,
-                "download_url": None,
-                "format_raw": None,
-                "media_type_raw": None,
-                "license_raw": None,
-                "rights": None,
-                "byte_size": None,
-                "issued": None,
-                "modified": None,
-                "checksum": None,
-                "raw": None,
-                "generated": False,
-                **values,
-            }
-        )
-
-    for fmt in exports:
-        url = f"{api}/exports/{fmt}"
-        add(
-            f"{dataset_id}/exports/{fmt}",
-            title=f"{fmt} export",
-            url=url,
-            access_url=url,
-            download_url=url,
-            format_raw=fmt,
-            media_type_raw=MEDIA_TYPES.get(fmt),
-            modified=data_processed,
-            raw={"export": fmt},
-            generated=True,  # the platform's export of the records, not a file the city made
-        )
-    for att in attachments:
-        att_id = _text(att.get("id")) or ""
-        url = f"{api}/attachments/{quote(att_id, safe='')}"
-        add(
-            f"{dataset_id}/attachments/{att_id}",
-            title=_text(att.get("title")),
-            url=url,
-            access_url=url,
-            download_url=url,
-            media_type_raw=_text(att.get("mimetype")),
-            raw=att,
-        )
-    return dataset, distributions

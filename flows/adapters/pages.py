@@ -23,16 +23,17 @@ from typing import Any
 
 import requests
 
-from flows.adapters.ckan import HarvestStats, Response
 from flows.adapters.errors import (
     PortalError,
     PortalIncompatible,
     PortalUnavailable,
     ResponseTooLarge,
     TooDeep,
+    connection_reason,
     snippet,
 )
 from flows.adapters.http import read_capped
+from flows.adapters.records import HarvestStats, Response
 
 DEFAULT_TIMEOUT = (10.0, 120.0)
 BACKOFF = 0.5  # seconds before the first retry of a 5xx/timeout; doubles each time
@@ -86,14 +87,6 @@ def looks_like_html(text: str | bytes) -> bool:
         head = head.decode("latin-1")
     head = head.lstrip("\ufeff").lower()
     return head.startswith(("<!doctype html", "<html", "<head", "<body"))
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in ("Failed to establish a new connection: ", "Caused by "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return snippet(text.strip("()'\""), 120)
 
 
 def _response(r: requests.Response, content: bytes | bytearray, started: float) -> Response:
@@ -152,9 +145,9 @@ def get_page(
             if "Read timed out" in str(exc):  # urllib3's retry wraps read timeouts this way
                 last = "read timed out"
                 continue
-            raise PortalUnavailable(f"{url}: cannot connect ({_reason(exc)})") from None
+            raise PortalUnavailable(f"{url}: cannot connect ({connection_reason(exc)})") from None
         except requests.exceptions.RequestException as exc:
-            raise PortalUnavailable(f"{url}: request failed ({_reason(exc)})") from None
+            raise PortalUnavailable(f"{url}: request failed ({connection_reason(exc)})") from None
         resp = _response(r, content, started)
         stats.requests += 1
         on_page(resp)
