@@ -292,7 +292,7 @@ def _decided(local) -> dict[str, tuple[str, str] | None]:
 
 
 def test_triage_resolves_each_host_once(monkeypatch) -> None:
-    from flows.links.check import triage
+    from flows.links.triage import triage
 
     monkeypatch.delenv("ODWATCH_OFFLINE", raising=False)
     lookup, asked = _fake_dns({"good.test": "93.184.216.34"})
@@ -320,7 +320,7 @@ def test_triage_resolves_each_host_once(monkeypatch) -> None:
 
 
 def test_no_name_resolving_means_our_network_is_down_not_the_links(monkeypatch) -> None:
-    from flows.links.check import triage
+    from flows.links.triage import triage
 
     monkeypatch.delenv("ODWATCH_OFFLINE", raising=False)
     lookup, _ = _fake_dns({})
@@ -334,7 +334,7 @@ def test_no_name_resolving_means_our_network_is_down_not_the_links(monkeypatch) 
 
 
 def test_offline_mode_looks_up_no_names(monkeypatch) -> None:
-    from flows.links.check import triage
+    from flows.links.triage import triage
 
     monkeypatch.setenv("ODWATCH_OFFLINE", "1")
     lookup, asked = _fake_dns({"good.test": "93.184.216.34"})

@@ -12,16 +12,18 @@ from dashboards.render import badge_svg, safe_href
 def test_every_check_and_indicator_has_german_words() -> None:
     codes = {c.code for c in CURRENT.checks}
     missing = sorted(codes - set(i18n.CHECKS_DE))
-    assert not missing, f"add German title and fix hint to dashboards/i18n.py CHECKS_DE: {missing}"
+    assert not missing, (
+        f"add German title and fix hint to dashboards/words/de.json checks: {missing}"
+    )
     assert not sorted(set(i18n.CHECKS_DE) - codes), "CHECKS_DE lists codes the method lacks"
     ids = {i.id for i in CURRENT.indicators}
-    assert set(i18n.INDICATORS_DE) == ids, "dashboards/i18n.py INDICATORS_DE vs checks.scoring"
+    assert set(i18n.INDICATORS_DE) == ids, "dashboards/words/de.json indicators vs checks.scoring"
     assert set(i18n.UI["de"]) == set(i18n.UI["en"])
     words = {c.kind for c in CURRENT.checks} | {c.level for c in CURRENT.checks}
     words |= {i.level for i in CURRENT.indicators} | {i.requires for i in CURRENT.indicators}
     for lang in i18n.LANGS:
         assert not sorted(words - {""} - set(i18n.TERMS[lang])), (
-            f"dashboards/i18n.py TERMS[{lang!r}]"
+            f"dashboards/words/{lang}.json terms"
         )
     for lang in i18n.LANGS:
         assert set(i18n.DIMENSIONS[lang]) == {i.dimension for i in CURRENT.indicators}

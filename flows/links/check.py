@@ -5,7 +5,7 @@
    with `flows.links.probe.Prober` (HEAD, GET fallback, redirects validated hop by hop), through
    `flows.links.hostpool` (per-host concurrency and rate, hosts interleaved, Retry-After honoured
    once per URL by pausing the host). Hosts whose names do not resolve, URLs that are not
-   http(s) and refused private addresses cost no request and no waiting.
+   http(s) and refused private addresses cost no request and no waiting (flows/links/triage.py).
 2. A sample of distributions per portal is fetched and its content judged (flows/links/content.py).
 3. 5-star openness is recomputed for every distribution of those snapshots.
 
@@ -14,23 +14,23 @@ Offline, nothing is called dead: when not one host name resolves, the run's URLs
 
 Private addresses are refused unless the distribution's portal says `allow_private_urls: true`
 (all portals listing a URL must allow it) or ODWATCH_ALLOW_PRIVATE_URLS=1 is set.
+
+Plain network I/O, no Prefect: `odwatch run` calls `check_links` in its task "check-links"
+(flows/pipeline.py), `odwatch check-links` runs it as the flow "odwatch-check-links"
+(flows/check_links_flow.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
-import socket
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from checks.links import (
     DEFAULT_SCHEDULE,
@@ -38,22 +38,19 @@ from checks.links import (
     RETRY_AFTER_STATUSES,
     Observation,
     Schedule,
-    addresses_refusal,
-    classify_error,
     host_key,
     is_due,
     judge,
-    url_problem,
 )
 from flows.config import Portal
 from flows.links.content import check_samples, score_stars
 from flows.links.hostpool import run_per_host
 from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
+from flows.links.triage import triage
 from warehouse import links as linkstore
 from warehouse.store import Warehouse, WarehouseError
 
 ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"
-OFFLINE_ENV = "ODWATCH_OFFLINE"
 FLUSH_EVERY = 500
 
 
@@ -119,80 +116,6 @@ def plan(
     if options.max_urls is not None:
         due = due[: options.max_urls]
     return [(u, all(allow.get(p, False) for p in urls[u])) for u in due]
-
-
-def offline() -> bool:
-    """ODWATCH_OFFLINE=1: resolve no host names (tests, demos on a machine without network)."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80)
-
-
-def _is_literal(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _unverified(url: str, reason: str, error: str) -> ProbeResult:
-    c = classify_error(reason)
-    return ProbeResult(url, c.outcome, c.reason, datetime.now(UTC), final_url=url, error=error)
-
-
-def triage(
-    targets: list[tuple[str, bool]], resolver: Resolver, workers: int
-) -> tuple[list[tuple[str, bool]], list[tuple[tuple[str, bool], ProbeResult | None]]]:
-    """Split targets into those to request and those decided without a request.
-
-    Each host is resolved once, up front, so hosts that need no request (not http(s), a name
-    that does not resolve, a refused private address) never wait for a rate limit; those get
-    None (the prober decides them at once, without a request). When not one host name of the
-    run resolves, our own resolver or network is down, not the publishers' servers: those
-    URLs are `error` / dns-unavailable, never dead. With ODWATCH_OFFLINE=1 no name is looked up.
-    """
-    hosts = {_host_port(url) for url, _ in targets if url_problem(url) is None}
-    names = {hp for hp in hosts if not _is_literal(hp[0])}
-    skip = offline()
-
-    def resolve(hp: tuple[str, int]) -> tuple[tuple[str, int], list[str] | None]:
-        if skip and hp in names:
-            return hp, None
-        try:
-            return hp, resolver.resolve(*hp)
-        except socket.gaierror:
-            return hp, None
-
-    with ThreadPoolExecutor(max_workers=max(1, min(32, workers))) as pool:
-        resolved = dict(pool.map(resolve, hosts))
-    resolver_down = len(names) >= 2 and all(resolved[hp] is None for hp in names)
-    network: list[tuple[str, bool]] = []
-    local: list[tuple[tuple[str, bool], ProbeResult | None]] = []
-    for url, allowed in targets:
-        if url_problem(url) is not None:
-            local.append(((url, allowed), None))
-            continue
-        hp = _host_port(url)
-        addresses = resolved.get(hp)
-        if hp in names and addresses is None and (skip or resolver_down):
-            reason = "offline" if skip else "dns-unavailable"
-            why = (
-                f"{OFFLINE_ENV} is set: {hp[0]} not looked up"
-                if skip
-                else "no host name of this run resolved: the network or resolver is down"
-            )
-            local.append(((url, allowed), _unverified(url, reason, why)))
-        elif addresses is None or (not allowed and addresses_refusal(addresses)):
-            local.append(((url, allowed), None))
-        else:
-            network.append((url, allowed))
-    return network, local
 
 
 class _Progress:
@@ -330,32 +253,15 @@ def check_links(
         raise
 
 
-# ---------------------------------------------------------------- Prefect flow and CLI
+# ---------------------------------------------------------------- the command
 
 
 def check_links_flow_fn(
     portals: list[Portal], warehouse_path: str, options: LinkCheckOptions, quiet: bool = True
 ) -> LinkCheckSummary:
+    """The body of the flow "odwatch-check-links" (flows/check_links_flow.py runs it)."""
     with Warehouse(warehouse_path) as wh:
         return check_links(wh, portals, options, quiet=quiet)
-
-
-def _flow():
-    from prefect import flow
-
-    return flow(name="odwatch-check-links", validate_parameters=False, log_prints=False)(
-        check_links_flow_fn
-    )
-
-
-def check_links_flow(
-    portals: list[Portal],
-    warehouse_path: str,
-    options: LinkCheckOptions | None = None,
-    quiet: bool = True,
-) -> LinkCheckSummary:
-    """Run the link check as a Prefect flow (its own flow run in the Prefect UI)."""
-    return _flow()(portals, warehouse_path, options or LinkCheckOptions(), quiet)
 
 
 def cmd_check_links(args: argparse.Namespace) -> int:
@@ -390,19 +296,18 @@ def cmd_check_links(args: argparse.Namespace) -> int:
         content_sample=args.content_sample,
         content_max_bytes=int(args.max_mb * 1024 * 1024),
     )
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "WARNING")
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from flows.check_links_flow import load_prefect, run_check_links_flow
 
+    load_prefect(args.verbose)
     if not args.quiet:
         print(
             f"check-links: {len(portals)} portal(s) in {args.warehouse}, at most "
             f"{options.rate:g} requests/s per host",
             file=sys.stderr,
         )
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        summary = check_links_flow(portals, args.warehouse, options, quiet=args.quiet)
+    summary = run_check_links_flow(
+        check_links_flow_fn, portals, args.warehouse, options, args.quiet, verbose=args.verbose
+    )
     for outcome in OUTCOMES:  # data on stdout: outcome <TAB> URLs
         print(f"{outcome}\t{summary.outcomes[outcome]}")
     if not args.quiet:
