@@ -12,8 +12,8 @@ from flows.adapters.ckan import HarvestStats, Response, harvest_ckan, parse_pack
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import USER_AGENT, make_session
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply, Request
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal, Reply, Request
 from warehouse.store import Warehouse
 
 

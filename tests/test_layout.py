@@ -20,7 +20,6 @@ NETWORK = ("requests", "urllib3", "httpx", "aiohttp", "ckanapi", "socket", "http
 PREFECT_MODULES = {
     "flows.pipeline",
     "flows.scheduled",
-    "flows.schedule",  # odwatch serve
     "flows.links.check",  # the check-links flow and its tasks
 }
 # room -> top-level names it must not import

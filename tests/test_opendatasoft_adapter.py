@@ -20,8 +20,8 @@ from flows.adapters.dcat import fetch_dcat, parse_dcat_dataset
 from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import make_session
 from flows.config import Portal
+from flows.demo.portals import Reply
 from flows.harvest import OVERLAP, harvest_portal
-from flows.localportal import Reply
 from warehouse.store import Warehouse
 
 API = "/api/explore/v2.1/catalog/datasets"
