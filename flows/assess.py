@@ -29,10 +29,8 @@ at no points (:func:`_content_lookup`; codes of kind ``content`` in the method t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -69,7 +67,7 @@ from checks.scoring import (
     vocabulary_fingerprint,
 )
 from checks.stars import STARS_REASON_SQL, STARS_SQL
-from warehouse.store import AssessError, connect
+from warehouse.store import AssessError
 
 _TEMP_TABLES = (
     "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
@@ -748,84 +746,3 @@ def assess_runs(
     if errors:
         raise errors[0]
     return results
-
-
-# ---------------------------------------------------------------- CLI
-
-
-def cmd_assess(args: argparse.Namespace) -> int:
-    con = connect(args.warehouse)
-    try:
-        if args.run:
-            run_ids = list(dict.fromkeys(args.run))
-        elif args.all:
-            run_ids = [
-                r[0]
-                for r in con.execute(
-                    "SELECT run_id FROM harvest_runs WHERE status = 'ok' ORDER BY started_at, run_id"
-                ).fetchall()
-            ]
-        else:
-            run_ids = pending_runs(con)
-        if not run_ids:
-            print(
-                f"odwatch: nothing to assess: every latest snapshot in {args.warehouse} is assessed "
-                f"under method {CURRENT.version} (use --all to recompute)",
-                file=sys.stderr,
-            )
-            return 0
-        quiet = args.quiet
-
-        def progress(line: str) -> None:
-            print(line, flush=True)
-            if not quiet:
-                print(f"assessed {line.split(chr(9))[0]}", file=sys.stderr)
-
-        assess_runs(con, run_ids, expectations=not args.no_expectations, progress=progress)
-    finally:
-        con.close()
-    return 0
-
-
-def _cmd_findings(args: argparse.Namespace) -> int:
-    from flows.findings import cmd_findings
-
-    return cmd_findings(args)
-
-
-def register(sub: argparse._SubParsersAction, common) -> None:
-    """Add `odwatch assess` and `odwatch findings` (called by flows/cli.py)."""
-    p = sub.add_parser(
-        "assess",
-        help="compute findings and scores of stored snapshots (no network)",
-        description="Assess stored snapshots under the current scoring method "
-        f"({CURRENT.version}). Default: each portal's latest (and previous) snapshot not yet "
-        "assessed under it. One line per assessed run on stdout.",
-    )
-    common(p, portals=False)
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--run", action="append", metavar="ID", help="assess this run (repeatable)")
-    group.add_argument("--all", action="store_true", help="re-assess every complete snapshot")
-    p.add_argument(
-        "--no-expectations", action="store_true", help="skip the Great Expectations suites"
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(func=cmd_assess)
-
-    f = sub.add_parser(
-        "findings",
-        help="the fix list of a portal: flagged datasets ranked by points to gain",
-        description="List a portal's flagged datasets from its latest assessment, ranked by the "
-        "points fixing them would gain, with the portal link, code, evidence and fix hint.",
-    )
-    common(f, portals=False)
-    f.add_argument("--portal", required=True, metavar="ID", help="portal id (as in portals.yaml)")
-    f.add_argument("--run", metavar="ID", help="a specific snapshot instead of the latest")
-    f.add_argument(
-        "--format",
-        choices=("table", "csv", "json"),
-        default="table",
-        help="output format (default table)",
-    )
-    f.add_argument("--limit", type=int, metavar="N", help="only the N datasets with most to gain")
-    f.set_defaults(func=_cmd_findings)

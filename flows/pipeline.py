@@ -1,11 +1,13 @@
-"""Prefect flows: harvest every enabled portal, assess, publish. Task bodies stay thin."""
+"""Prefect flows: harvest every enabled portal, assess, publish; and `odwatch check-links` as
+its own flow run. Task bodies stay thin."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -206,3 +208,16 @@ def run_pipeline(
     """Run the flow once, without the heartbeat thread (it costs ~1 s per run, ../shared/STACK.md)."""
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return odwatch_run(portals, str(warehouse_path), str(site_dir), **kw)
+
+
+T = TypeVar("T")
+
+
+def run_check_links_flow(body: Callable[..., T], *args) -> T:
+    """Run `body(*args)` (the link check, flows.links.check) as the flow "odwatch-check-links",
+    without the heartbeat thread: the command's own flow run in the Prefect UI."""
+    check_links_flow = flow(
+        name="odwatch-check-links", validate_parameters=False, log_prints=False
+    )(body)
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return check_links_flow(*args)

@@ -10,7 +10,10 @@ assess, republish the site with every enabled portal and send the alerts."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import signal
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -20,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.adapters.errors import PortalUnavailable
 from flows.alerts import alert_after_run
-from flows.config import Portal, load_portals, select
+from flows.config import DEFAULT_SCHEDULE, Portal, load_portals, select
 from flows.harvest import (
     Fetched,
     complete_run,
@@ -32,6 +35,9 @@ from flows.harvest import (
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task
 from warehouse.store import PreviousSnapshot, Warehouse, connect_waiting, previous_snapshot
 
+HARVEST_FLOW = "odwatch-scheduled-harvest"
+LINKS_FLOW = "odwatch-scheduled-links"
+LINKS_DEPLOYMENT = "check-links"
 # URLs a scheduled harvest checks right away (never checked ones first, no content
 # sampling): at 2 requests/s on one host that holds the writer for under a minute
 QUICK_LINK_CHECK = 100
@@ -89,7 +95,7 @@ def fetch_task(portal: Portal, stage_path: str, prev: PreviousSnapshot | None) -
         return fetch_portal(portal, stage, prev)
 
 
-@flow(name="odwatch-scheduled-harvest", validate_parameters=False)
+@flow(name=HARVEST_FLOW, validate_parameters=False)
 def scheduled_harvest(
     portal_id: str,
     portals_file: str,
@@ -148,7 +154,7 @@ def scheduled_harvest(
     return result.line()
 
 
-@flow(name="odwatch-scheduled-links", validate_parameters=False)
+@flow(name=LINKS_FLOW, validate_parameters=False)
 def scheduled_links(
     portals_file: str, warehouse_path: str, site_dir: str, wait: float = 6 * 3600
 ) -> str:
@@ -161,3 +167,124 @@ def scheduled_links(
         log.info("assess: %s", assess_task(warehouse_path, []))
         log.info("publish: %s", publish_task(warehouse_path, portals, site_dir))
     return line
+
+
+# ---------------------------------------------------------------- deployments (odwatch serve)
+
+
+def deployment_specs(
+    portals: list[Portal], portals_file: Path, warehouse: Path, site: Path, links_schedule: str
+) -> list[tuple[str, str, str, dict]]:
+    """(flow, deployment name, cron, parameters) for every enabled portal and the links."""
+    common = {
+        "portals_file": str(portals_file.resolve()),
+        "warehouse_path": str(warehouse.resolve()),
+        "site_dir": str(site.resolve()),
+    }
+    specs = [
+        (HARVEST_FLOW, p.id, p.schedule or DEFAULT_SCHEDULE, {"portal_id": p.id, **common})
+        for p in portals
+    ]
+    specs.append((LINKS_FLOW, LINKS_DEPLOYMENT, links_schedule, dict(common)))
+    return specs
+
+
+def prune_deployments(keep: set[tuple[str, str]]) -> list[str]:
+    """Delete odwatch deployments that portals.yaml no longer asks for."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    removed = []
+    with get_client(sync_client=True) as client:
+        flows = {
+            f.id: f.name
+            for f in client.read_flows(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
+            )
+        }
+        for dep in client.read_deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
+        ):
+            if (flows.get(dep.flow_id), dep.name) not in keep:
+                client.delete_deployment(dep.id)
+                removed.append(dep.name)
+    return removed
+
+
+def _runner_class():
+    from prefect.runner import Runner
+
+    class StoppableRunner(Runner):
+        """Prefect's Runner, stopped by SIGTERM or SIGINT the way `Runner.astop` stops it: runs
+        in flight are cancelled through Prefect (their process ended, their state Cancelled
+        with the reason), never left RUNNING. Prefect's own SIGTERM handler exits mid-loop
+        with tracebacks, and Ctrl-C alone leaves in-flight runs RUNNING."""
+
+        stop_requested: asyncio.Event
+
+        def handle_sigterm(self, *args, **kwargs) -> None:
+            self._request_stop()
+
+        def _request_stop(self) -> None:
+            loop = getattr(self, "_serve_loop", None)
+            if loop is not None:
+                loop.call_soon_threadsafe(self.stop_requested.set)
+
+        async def serve_until_stopped(self) -> None:
+            self._serve_loop = asyncio.get_running_loop()
+            self.stop_requested = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._serve_loop.add_signal_handler(sig, self.stop_requested.set)
+            started = asyncio.ensure_future(self.start())
+            stopping = asyncio.ensure_future(self.stop_requested.wait())
+            await asyncio.wait({started, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not started.done():
+                if self.started:
+                    await self.astop()  # cancels runs in flight, then the polling loops
+                else:
+                    started.cancel()
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await started
+
+    return StoppableRunner
+
+
+def writer_limit(name: str) -> None:
+    """Create (or reset to 1) the Prefect global concurrency limit the scheduled flows take
+    before they write the warehouse."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, limit=1)
+
+
+def deployments_for(specs: list[tuple[str, str, str, dict]], interval: float | None) -> list:
+    """One Prefect deployment per spec; `interval` (seconds) replaces the harvests' crons."""
+    from prefect.deployments.runner import EntrypointType
+
+    by_flow = {HARVEST_FLOW: scheduled_harvest, LINKS_FLOW: scheduled_links}
+    deployments = []
+    for flow_name, name, cron, params in specs:
+        kw: dict = {"interval": interval} if interval else {"cron": cron}
+        if interval and flow_name == LINKS_FLOW:
+            kw = {"cron": cron}
+        deployments.append(
+            by_flow[flow_name].to_deployment(
+                name=name,
+                parameters=params,
+                tags=["odwatch"],
+                concurrency_limit=1,  # a run still going when the next is due: it queues
+                entrypoint_type=EntrypointType.MODULE_PATH,
+                **kw,
+            )
+        )
+    return deployments
+
+
+def serve_deployments(deployments: list) -> None:
+    """Run the deployments as they come due, until SIGTERM or SIGINT (see _runner_class)."""
+    runner = _runner_class()(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    asyncio.run(runner.serve_until_stopped())

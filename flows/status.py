@@ -10,8 +10,6 @@ last attempt succeeded, 3 when one failed or a portal was never harvested (for m
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from flows.adapters.errors import printable
-from flows.config import Portal, load_portals, portals_for, select
+from flows.config import Portal
 from warehouse.store import WarehouseLocked, connect
 
 COLUMNS = (
@@ -172,46 +170,3 @@ def _open(path: str, wait: float) -> duckdb.DuckDBPyConnection:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.5)
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    args.portals = portals_for(args.portals, args.warehouse)
-    portals = select(load_portals(args.portals), None)
-    now = datetime.now(UTC)
-    con = _open(args.warehouse, args.wait)
-    try:
-        rows = portal_status(con, portals, now)
-    finally:
-        con.close()
-    busy = fetching_now(args.warehouse, [p.id for p in portals])
-    if args.format == "json":
-        print(json.dumps({"portals": rows, "fetching": busy}, default=_cell, indent=1))
-    else:
-        print(render_table(rows))
-        for pid, since in busy:
-            print(f"{pid}: fetching now (since {_cell(since)} UTC)")
-    bad = [r for r in rows if r.get("result") != "ok"]
-    return 3 if bad else 0
-
-
-def register(sub: argparse._SubParsersAction, common) -> None:
-    """Add `odwatch status` (called by flows/cli.py)."""
-    p = sub.add_parser(
-        "status",
-        help="per portal: schedule, last harvest, failures in a row, snapshot age, score",
-        description=(
-            "Read-only overview for operators. Exit status 0 when every enabled portal's last "
-            "harvest succeeded, 3 when one failed or was never harvested."
-        ),
-    )
-    common(p)
-    p.set_defaults(portals=None)  # none given: the list beside the warehouse, else portals.yaml
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=30,
-        metavar="SECONDS",
-        help="if a run is writing the warehouse, wait this long (default 30)",
-    )
-    p.set_defaults(func=cmd_status)

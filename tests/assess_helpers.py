@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from flows.config import Portal
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -22,7 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
-from flows.httpserve import LocalServer
+from flows.demo.httpserve import LocalServer
 
 LAST_MODIFIED = "Tue, 01 Oct 2024 08:00:00 GMT"
 

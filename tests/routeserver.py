@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
-from flows.httpserve import LocalServer, Reply, split_path
+from flows.demo.httpserve import LocalServer, Reply, split_path
 
 Route = Reply | Callable[[str, dict[str, str]], Reply]
 

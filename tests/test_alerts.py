@@ -11,8 +11,8 @@ import pytest
 
 from flows.alerts import Alert, alert_after_run, notify, portal_alerts
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal, Reply
 from warehouse.store import Warehouse
 
 PORTAL = Portal("musterstadt", "Open Data Musterstadt", "Musterstadt", "ckan", "https://x")

@@ -14,8 +14,8 @@ from flows.adapters.errors import PortalIncompatible, PortalUnavailable
 from flows.adapters.http import USER_AGENT, make_session
 from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply, Request
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal, Reply, Request
 from warehouse.store import Warehouse
 
 

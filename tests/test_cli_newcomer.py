@@ -11,8 +11,8 @@ import pytest
 
 from flows.cli import EXIT_FAILURE, EXIT_PORTAL_FAILED, main
 from flows.config import Portal, portals_beside, portals_for
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
 

@@ -13,8 +13,8 @@ from flows.adapters.errors import PortalIncompatible
 from flows.adapters.http import make_session
 from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
+from flows.demo.portals import Reply
 from flows.harvest import harvest_portal
-from flows.localportal import Reply
 from warehouse.store import Warehouse
 
 

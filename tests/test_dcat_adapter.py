@@ -22,8 +22,8 @@ from flows.adapters.rdfpage import graph_index, rdf_format, read_page
 from flows.adapters.rdfxml import Lit, Unsupported, read_rdfxml
 from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
+from flows.demo.portals import Reply
 from flows.harvest import OVERLAP, harvest_portal
-from flows.localportal import Reply
 from warehouse.store import Warehouse, raw_page_text
 
 HRO = "https://www.opendata-hro.de/dataset/"

@@ -10,8 +10,8 @@ import pytest
 from snapshots import snapshot_file as _snapshot
 
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import OVERLAP, harvest_portal, incremental_since
-from flows.localportal import LocalPortal, Reply
 from warehouse.store import PreviousSnapshot, Warehouse
 
 

@@ -14,14 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("flows", "checks", "warehouse", "dashboards")
 NETWORK = ("requests", "urllib3", "httpx", "aiohttp", "ckanapi", "socket", "http")
-# The Prefect modules. The aim is flows.pipeline and flows.scheduled alone; the others still
-# define or drive flows of their own (link checks, artifacts, `serve`, run settings) and are
-# listed so that no new module starts importing Prefect. Shrink this set, never grow it.
+# The Prefect modules: the flows of `odwatch run` and `odwatch check-links` (pipeline) and of
+# `odwatch serve` (scheduled). Nothing else imports Prefect; never grow this set.
 PREFECT_MODULES = {
     "flows.pipeline",
     "flows.scheduled",
-    "flows.schedule",  # odwatch serve
-    "flows.check_links_flow",  # odwatch check-links; folds into pipeline once its command leaves links/
 }
 # room -> top-level names it must not import
 FORBIDDEN: dict[str, tuple[str, ...]] = {

@@ -21,10 +21,10 @@ from checks.links import (
 )
 from flows.assess import assess_run
 from flows.config import Portal
+from flows.demo.httpserve import Reply
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from flows.httpserve import Reply
 from flows.links.check import LinkCheckOptions, check_links
-from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

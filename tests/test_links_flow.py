@@ -11,9 +11,9 @@ import pytest
 from faultserver import FaultServer
 
 from flows.config import Portal
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
-from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
 FAST = dict(rate=0, concurrency=4, timeout=(1.0, 1.0), content_max_bytes=1_000_000)

@@ -22,8 +22,8 @@ from flows.adapters.http import make_session
 from flows.adapters.opendatasoft_parse import parse_ods_dataset
 from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
+from flows.demo.portals import Reply
 from flows.harvest import OVERLAP, harvest_portal
-from flows.localportal import Reply
 from warehouse.store import Warehouse
 
 API = "/api/explore/v2.1/catalog/datasets"

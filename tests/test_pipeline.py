@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from flows.localportal import LocalPortal, Reply
+from flows.demo.portals import LocalPortal, Reply
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from test_schedule import SCHEDULED, _env, _free_port, _stop
 
-from flows.localportal import LocalPortal
+from flows.demo.portals import LocalPortal
 
 ROOT = Path(__file__).resolve().parents[1]
 BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))

@@ -16,8 +16,8 @@ from routeserver import RouteServer, file_reply
 from flows import harvest as harvest_mod
 from flows.assess import assess_run
 from flows.config import Portal
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal
 from flows.reparse import ReparseError, reparse_run, reparse_runs
 from warehouse.store import Warehouse
 

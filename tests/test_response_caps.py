@@ -26,9 +26,9 @@ from flows.adapters.http import MB, make_session
 from flows.adapters.rdfpage import load_index, read_page
 from flows.cli import EXIT_PORTAL_FAILED
 from flows.config import DEFAULT_MAX_RESPONSE_MB, Portal
+from flows.demo.httpserve import LocalServer
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from flows.httpserve import LocalServer
-from flows.localportal import LocalPortal
 from warehouse.store import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from flows.config import ConfigError, Portal, load_portals
-from flows.localportal import LocalPortal
-from flows.schedule import HARVEST_FLOW, LINKS_DEPLOYMENT, LINKS_FLOW, deployment_specs
+from flows.demo.portals import LocalPortal
+from flows.scheduled import HARVEST_FLOW, LINKS_DEPLOYMENT, LINKS_FLOW, deployment_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.schedule

@@ -15,7 +15,7 @@ import pytest
 import requests
 from test_schedule import SCHEDULED, _env
 
-from flows.localportal import LocalPortal
+from flows.demo.portals import LocalPortal
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.schedule
@@ -56,8 +56,8 @@ def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
         [
             sys.executable,
             "-c",
-            "import sys; from flows.schedule import _writer_limit; "
-            "from flows.scheduled import writer_limit_name; _writer_limit(writer_limit_name(sys.argv[1]))",
+            "import sys; from flows.scheduled import writer_limit, writer_limit_name; "
+            "writer_limit(writer_limit_name(sys.argv[1]))",
             str(warehouse),
         ],
         cwd=ROOT,

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows.localportal import LocalPortal
+from flows.demo.portals import LocalPortal
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.prefect  # starts a temporary Prefect server

@@ -23,13 +23,13 @@ from checks.scoring import CURRENT
 from flows import demo
 from flows.assess import assess_runs, pending_runs
 from flows.config import Portal
+from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
-from flows.localportal import LocalPortal
 from flows.publish import PublishError, build_site, publish_site, summary_lines
 from warehouse.store import Warehouse, connect
 
-SAMPLES = Path(demo.__file__).with_name("demo")
+SAMPLES = demo.SAMPLES
 HOSTILE = "<script>alert(1)</script> Wahlergebnisse"
 FORMULA = '=HYPERLINK("http://evil.example","Klick")'
 

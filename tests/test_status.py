@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from flows.adapters.http import make_session
 from flows.cli import main
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal, Reply
 from flows.status import age, next_due
 from warehouse.store import Warehouse
 

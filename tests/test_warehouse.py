@@ -10,8 +10,8 @@ import pytest
 from flows.adapters.http import make_session
 from flows.cli import main
 from flows.config import Portal
+from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
-from flows.localportal import LocalPortal, Reply
 from warehouse.store import Warehouse, WarehouseLocked, connect, raw_page_text
 
 

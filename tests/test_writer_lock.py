@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from flows.localportal import LocalPortal
+from flows.demo.portals import LocalPortal
 from warehouse.store import WarehouseLocked, connect_waiting
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,5 +1,7 @@
 """`odwatch server` and `odwatch serve`: run the harvests on the schedules in portals.yaml.
 
+The command side; the deployments and the runner that serves them are in flows/scheduled.py.
+
 `odwatch server` starts a Prefect server on 127.0.0.1 whose database lives under warehouse/
 (SQLite unless PREFECT_SERVER_DATABASE_CONNECTION_URL names another, e.g. PostgreSQL).
 `odwatch serve` creates one deployment per enabled portal (named by its id, on its
@@ -11,8 +13,6 @@ portals no longer listed are deleted.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -22,18 +22,12 @@ from pathlib import Path
 
 import requests
 
-from flows.config import DEFAULT_SCHEDULE, Portal, load_portals, select
+from flows.cli.common import ScheduleError, common
+from flows.config import load_portals, select
 
 DEFAULT_PORT = 4200
 DEFAULT_HOME = Path("warehouse") / "prefect"
 DEFAULT_LINKS_SCHEDULE = "0 5 * * *"  # daily; only URLs that are due get checked
-HARVEST_FLOW = "odwatch-scheduled-harvest"
-LINKS_FLOW = "odwatch-scheduled-links"
-LINKS_DEPLOYMENT = "check-links"
-
-
-class ScheduleError(Exception):
-    """str() is the one line shown to the operator."""
 
 
 def server_env(home: Path, port: int, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -107,93 +101,6 @@ def cmd_server(args: argparse.Namespace) -> int:
         return 0
 
 
-def deployment_specs(
-    portals: list[Portal], portals_file: Path, warehouse: Path, site: Path, links_schedule: str
-) -> list[tuple[str, str, str, dict]]:
-    """(flow, deployment name, cron, parameters) for every enabled portal and the links."""
-    common = {
-        "portals_file": str(portals_file.resolve()),
-        "warehouse_path": str(warehouse.resolve()),
-        "site_dir": str(site.resolve()),
-    }
-    specs = [
-        (HARVEST_FLOW, p.id, p.schedule or DEFAULT_SCHEDULE, {"portal_id": p.id, **common})
-        for p in portals
-    ]
-    specs.append((LINKS_FLOW, LINKS_DEPLOYMENT, links_schedule, dict(common)))
-    return specs
-
-
-def _prune(keep: set[tuple[str, str]]) -> list[str]:
-    """Delete odwatch deployments that portals.yaml no longer asks for."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-
-    removed = []
-    with get_client(sync_client=True) as client:
-        flows = {
-            f.id: f.name
-            for f in client.read_flows(
-                flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
-            )
-        }
-        for dep in client.read_deployments(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW]))
-        ):
-            if (flows.get(dep.flow_id), dep.name) not in keep:
-                client.delete_deployment(dep.id)
-                removed.append(dep.name)
-    return removed
-
-
-def _runner_class():
-    from prefect.runner import Runner
-
-    class StoppableRunner(Runner):
-        """Prefect's Runner, stopped by SIGTERM or SIGINT the way `Runner.astop` stops it: runs
-        in flight are cancelled through Prefect (their process ended, their state Cancelled
-        with the reason), never left RUNNING. Prefect's own SIGTERM handler exits mid-loop
-        with tracebacks, and Ctrl-C alone leaves in-flight runs RUNNING."""
-
-        stop_requested: asyncio.Event
-
-        def handle_sigterm(self, *args, **kwargs) -> None:
-            self._request_stop()
-
-        def _request_stop(self) -> None:
-            loop = getattr(self, "_serve_loop", None)
-            if loop is not None:
-                loop.call_soon_threadsafe(self.stop_requested.set)
-
-        async def serve_until_stopped(self) -> None:
-            self._serve_loop = asyncio.get_running_loop()
-            self.stop_requested = asyncio.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._serve_loop.add_signal_handler(sig, self.stop_requested.set)
-            started = asyncio.ensure_future(self.start())
-            stopping = asyncio.ensure_future(self.stop_requested.wait())
-            await asyncio.wait({started, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not started.done():
-                if self.started:
-                    await self.astop()  # cancels runs in flight, then the polling loops
-                else:
-                    started.cancel()
-            stopping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await started
-
-    return StoppableRunner
-
-
-def _writer_limit(name: str) -> None:
-    """Create (or reset to 1) the Prefect global concurrency limit the scheduled flows take
-    before they write the warehouse."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(name, limit=1)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     api = os.environ.get("PREFECT_API_URL")
     if not api:
@@ -204,36 +111,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not wait_healthy(api.rstrip("/"), 10):
         raise ScheduleError(f"no Prefect server answers at {api}; start it with 'odwatch server'")
     portals = select(load_portals(args.portals), None)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    from flows.scheduled import (
+        HARVEST_FLOW,
+        deployment_specs,
+        deployments_for,
+        prune_deployments,
+        serve_deployments,
+        writer_limit,
+        writer_limit_name,
+    )
+
     specs = deployment_specs(
         portals, Path(args.portals), Path(args.warehouse), Path(args.site), args.links_schedule
     )
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    from prefect.deployments.runner import EntrypointType
-
-    from flows.scheduled import scheduled_harvest, scheduled_links, writer_limit_name
-
-    by_flow = {HARVEST_FLOW: scheduled_harvest, LINKS_FLOW: scheduled_links}
-    deployments = []
-    for flow_name, name, cron, params in specs:
-        kw: dict = {"interval": args.interval} if args.interval else {"cron": cron}
-        if args.interval and flow_name == LINKS_FLOW:
-            kw = {"cron": cron}
-        deployments.append(
-            by_flow[flow_name].to_deployment(
-                name=name,
-                parameters=params,
-                tags=["odwatch"],
-                concurrency_limit=1,  # a run still going when the next is due: it queues
-                entrypoint_type=EntrypointType.MODULE_PATH,
-                **kw,
-            )
-        )
+    deployments = deployments_for(specs, args.interval)
     _terminate_on_sigterm()
     try:  # a stop request may come at any point from here on, also while registering
         limit = writer_limit_name(args.warehouse)
-        _writer_limit(limit)
+        writer_limit(limit)
         print(f"odwatch: one writer at a time: concurrency limit '{limit}' = 1", file=sys.stderr)
-        removed = _prune({(f, n) for f, n, _, _ in specs})
+        removed = prune_deployments({(f, n) for f, n, _, _ in specs})
         for name in removed:
             print(
                 f"odwatch: removed deployment '{name}' (no longer in {args.portals})",
@@ -243,17 +141,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             interval = args.interval and flow_name == HARVEST_FLOW
             when = f"every {args.interval:g} s" if interval else cron
             print(f"odwatch: {flow_name}/{name}: {when}", file=sys.stderr)
-        runner = _runner_class()(pause_on_shutdown=True)
-        for deployment in deployments:
-            runner.add_deployment(deployment)
-        asyncio.run(runner.serve_until_stopped())
+        serve_deployments(deployments)
     except KeyboardInterrupt:
         pass
     print("odwatch: stopped serving; finished snapshots are kept", file=sys.stderr)
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     srv = sub.add_parser(
         "server",
         help="start a Prefect server for the schedules (127.0.0.1, database under warehouse/)",

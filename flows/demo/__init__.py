@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 
 from flows.config import ConfigError, Portal
-from flows.localportal import LocalPortal, Reply, Request
+from flows.demo.portals import LocalPortal, Reply, Request
 
-SAMPLES = Path(__file__).with_name("demo")
+SAMPLES = Path(__file__).parent
 
 
 def _broken(req: Request, portal: LocalPortal) -> Reply:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from flows.httpserve import LocalServer, Reply, split_path
+from flows.demo.httpserve import LocalServer, Reply, split_path
 
 ACTION_PATH = re.compile(r"^/api/(?:3/)?action/([a-z_]+)$")
 
