@@ -63,7 +63,7 @@ def build(path: str, total: int) -> dict:
     import duckdb
 
     from checks.scoring import CURRENT
-    from flows.assess import register_method
+    from warehouse.assessments import register_method
     from warehouse.store import connect
 
     started = time.monotonic()

@@ -34,6 +34,7 @@ from checks.facts import (
     regex_sql,
     sql_literal,
 )
+from checks.licenses import license_rank_sql
 from checks.metadata import (
     CHECK_RULES,
     EVIDENCE,
@@ -159,7 +160,7 @@ WHERE NOT generated
         WHEN modified_utc > {now_sql} + to_days({method.skew_days}) THEN 'future-date'
         WHEN {now_sql} > modified_utc + {grace} THEN 'late'
         ELSE 'on-time' END"""
-    rank = "CASE license_status WHEN 'not-open' THEN 0 WHEN 'missing' THEN 1 WHEN 'unknown' THEN 2 ELSE 3 END"
+    rank = license_rank_sql()  # least open wins: checks.licenses.effective_license
     datasets = f"""
 CREATE OR REPLACE TEMP TABLE _dsf AS
 WITH fr AS (SELECT dk, {freshness} AS freshness FROM _dsf0),

@@ -304,7 +304,16 @@ def distribution_licenses(
 
 
 # Lower rank = worse for a re-user; the dataset is only as open as its least open distribution.
-_RANK: dict[str, int] = {"not-open": 0, "missing": 1, "unknown": 2, "open": 3}
+# checks/assess_sql.py generates its SQL ranking from this table (license_rank_sql).
+LICENSE_RANK: dict[str, int] = {"not-open": 0, "missing": 1, "unknown": 2, "open": 3}
+_RANK = LICENSE_RANK
+
+
+def license_rank_sql(column: str = "license_status") -> str:
+    """:data:`LICENSE_RANK` as a DuckDB CASE over ``column`` (the best rank as ELSE)."""
+    ordered = sorted(LICENSE_RANK.items(), key=lambda kv: kv[1])
+    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in ordered[:-1])
+    return f"CASE {column} {whens} ELSE {ordered[-1][1]} END"
 
 
 def effective_license(

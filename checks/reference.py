@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.facts import Facts, counted_units, dataset_facts, dataset_license, distribution_facts
+from checks.licenses import LICENSE_RANK
 from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA, released
 from checks.scoring import CURRENT, Method, band
 
@@ -27,7 +28,7 @@ class RecordAssessment:
     portal: dict  # per indicator (passed, failed), points, max_assessable ...
 
 
-_RANK = {"not-open": 0, "missing": 1, "unknown": 2, "open": 3}
+_RANK = LICENSE_RANK
 
 
 def _sort_key(d: Mapping[str, Any]) -> tuple:

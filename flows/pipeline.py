@@ -103,7 +103,8 @@ def check_links_task(
 
 @task(name="assess", cache_policy=NO_CACHE)
 def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
-    from flows.assess import assess_runs, pending_runs
+    from flows.assess import assess_runs
+    from warehouse.assessments import pending_runs
 
     wh = _wh(warehouse_path)
     with wh.lock:  # harvest threads share the connection; assess writes in one go

@@ -12,7 +12,8 @@ from assess_helpers import dataset, distribution, store_snapshot
 
 import checks.expectations
 from checks.scoring import CURRENT, METHOD_VERSION
-from flows.assess import AssessError, assess_run, assess_runs, pending_runs, register_method
+from flows.assess import AssessError, assess_run, assess_runs
+from warehouse.assessments import pending_runs, register_method
 from warehouse.store import Warehouse
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)

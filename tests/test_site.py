@@ -21,12 +21,13 @@ from faultserver import FaultServer
 
 from checks.scoring import CURRENT
 from flows import demo
-from flows.assess import assess_runs, pending_runs
+from flows.assess import assess_runs
 from flows.config import Portal
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
 from flows.publish import PublishError, build_site, publish_site, summary_lines
+from warehouse.assessments import pending_runs
 from warehouse.store import Warehouse, connect
 
 SAMPLES = demo.SAMPLES

@@ -123,7 +123,7 @@ def test_a_changed_licence_table_moves_page_scores_and_verdicts_together(wh, tmp
 
 
 def test_an_assessment_made_before_verdicts_were_stored_is_pending_again(wh):
-    from flows.assess import pending_runs
+    from warehouse.assessments import pending_runs
 
     run_id = _snapshot(wh)
     assess_runs(wh.con, [run_id], expectations=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flows.assess import CURRENT, assess_runs, pending_runs
+from flows.assess import CURRENT, assess_runs
 from flows.cli.common import common
+from warehouse.assess_inputs import ok_run_ids
+from warehouse.assessments import pending_runs
 from warehouse.store import connect
 
 
@@ -16,12 +18,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         if args.run:
             run_ids = list(dict.fromkeys(args.run))
         elif args.all:
-            run_ids = [
-                r[0]
-                for r in con.execute(
-                    "SELECT run_id FROM harvest_runs WHERE status = 'ok' ORDER BY started_at, run_id"
-                ).fetchall()
-            ]
+            run_ids = ok_run_ids(con)
         else:
             run_ids = pending_runs(con)
         if not run_ids:
