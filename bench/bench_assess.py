@@ -47,7 +47,7 @@ def build(path: str, corpus: str, clones: int) -> None:
     from checks.freshness import parse_date
     from flows.adapters.ckan_parse import parse_package
     from flows.config import Portal
-    from warehouse.store import Warehouse
+    from warehouse.records import Warehouse
 
     page = json.loads(
         (Path(corpus) / "ckan/dados-gov-br/catalog_check_ignore_packages__0.json").read_text()

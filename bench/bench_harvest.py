@@ -23,7 +23,7 @@ import sys
 from flows.adapters.http import make_session
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 url, path = sys.argv[1], sys.argv[2]
 with Warehouse(path) as wh:
     # politeness lifted (ckanapi has none for localhost either): measures odwatch, not the gate

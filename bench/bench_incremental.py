@@ -27,7 +27,7 @@ import sys, time
 from flows.adapters.http import make_session
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 url, path, full_every = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with Warehouse(path) as wh:
     portal = Portal(id="big", title="b", city="b", platform="ckan", url=url, full_every=full_every)

@@ -137,7 +137,7 @@ def _snapshot(wh, urls: list[str]) -> None:
 def run_odwatch(urls: list[str], rate: float, concurrency: int, workers: int) -> dict:
     from flows.config import Portal
     from flows.links.check import LinkCheckOptions, check_links
-    from warehouse.store import Warehouse
+    from warehouse.records import Warehouse
 
     os.environ["ODWATCH_ALLOW_PRIVATE_URLS"] = "1"
     with tempfile.TemporaryDirectory(prefix="odwatch-bench-") as tmp:

@@ -20,7 +20,8 @@ from flows.adapters.http import make_session
 from flows.adapters.records import HarvestStats, Response
 from flows.adapters.registry import ADAPTERS
 from flows.config import Portal
-from warehouse.store import PreviousSnapshot, Warehouse
+from warehouse.records import Warehouse
+from warehouse.store import PreviousSnapshot
 
 
 def incremental(platform: str) -> bool:

@@ -20,7 +20,7 @@ from flows.config import Portal
 from flows.harvest import HarvestResult, harvest_portal
 from flows.links.check import check_links
 from flows.publish import SiteResult, artifact_rows, publish_site, scorecard_markdown
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 # Open warehouses by path. Tasks get the path, not the connection, so that Prefect's run
 # states never hold a DuckDB object (they outlive the flow and DuckDB complains at exit).

@@ -33,7 +33,8 @@ from flows.adapters.errors import PortalError
 from flows.adapters.http import USER_AGENT
 from flows.config import Portal
 from flows.harvest import ADAPTERS
-from warehouse.store import CODE_VERSION, Warehouse, WarehouseError
+from warehouse.records import Warehouse
+from warehouse.store import CODE_VERSION, WarehouseError
 
 # Text in a request URL that shows it asks for changes only (CKAN fq, ckanext-dcat,
 # Opendatasoft's ODSQL where): the replay takes the incremental path iff the run did.

@@ -33,7 +33,8 @@ from flows.harvest import (
     staging_file,
 )
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task
-from warehouse.store import PreviousSnapshot, Warehouse, connect_waiting, previous_snapshot
+from warehouse.records import Warehouse
+from warehouse.store import PreviousSnapshot, connect_waiting, previous_snapshot
 
 HARVEST_FLOW = "odwatch-scheduled-harvest"
 LINKS_FLOW = "odwatch-scheduled-links"

@@ -15,7 +15,7 @@ from pathlib import Path
 from flows.config import Portal
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DCAT = "http://www.w3.org/ns/dcat#"

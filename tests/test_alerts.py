@@ -13,7 +13,7 @@ from flows.alerts import Alert, alert_after_run, notify, portal_alerts
 from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 PORTAL = Portal("musterstadt", "Open Data Musterstadt", "Musterstadt", "ckan", "https://x")
 

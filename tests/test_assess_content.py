@@ -12,7 +12,7 @@ from assess_helpers import dataset, distribution, store_snapshot
 
 from checks.scoring import CURRENT
 from flows.assess import assess_run
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 CONTENT_CODES = [c.code for c in CURRENT.checks if c.kind == "content"]

@@ -36,7 +36,7 @@ from assess_helpers import harvest, load_dcat, store_snapshot
 
 from checks.reference import assess_records
 from flows.assess import assess_run
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 SNAPSHOT_AT = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
 ROSTOCK = "https://www.opendata-hro.de/dataset/305d5bb9-28cb-496f-ad29-09838c5dcdbc"

@@ -14,7 +14,7 @@ import checks.expectations
 from checks.scoring import CURRENT, METHOD_VERSION
 from flows.assess import AssessError, assess_run, assess_runs
 from warehouse.assessments import pending_runs, register_method
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 

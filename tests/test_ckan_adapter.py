@@ -16,7 +16,7 @@ from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply, Request
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 def portal_for(server: LocalPortal, **kw) -> Portal:

@@ -13,7 +13,7 @@ from flows.cli import EXIT_FAILURE, EXIT_PORTAL_FAILED, main
 from flows.config import Portal, portals_beside, portals_for
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 def _closed_port_url() -> str:

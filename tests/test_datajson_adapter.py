@@ -15,7 +15,7 @@ from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.demo.portals import Reply
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 def portal(url: str, **kw) -> Portal:

@@ -24,7 +24,8 @@ from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.demo.portals import Reply
 from flows.harvest import OVERLAP, harvest_portal
-from warehouse.store import Warehouse, raw_page_text
+from warehouse.records import Warehouse
+from warehouse.store import raw_page_text
 
 HRO = "https://www.opendata-hro.de/dataset/"
 RDFXML = "application/rdf+xml"

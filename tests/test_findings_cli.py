@@ -18,7 +18,7 @@ from assess_helpers import dataset, distribution, store_snapshot
 
 from checks.scoring import CURRENT, METHOD_VERSION
 from flows.cli import main
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 FORMULA = '=HYPERLINK("http://evil.example","click")'

@@ -16,7 +16,7 @@ from flows.assess import assess_runs
 from flows.config import Portal
 from flows.harvest import harvest_portal
 from flows.links.content import score_stars
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

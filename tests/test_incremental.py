@@ -12,7 +12,8 @@ from snapshots import snapshot_file as _snapshot
 from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import OVERLAP, harvest_portal, incremental_since
-from warehouse.store import PreviousSnapshot, Warehouse
+from warehouse.records import Warehouse
+from warehouse.store import PreviousSnapshot
 
 
 def _packages(br_packages: list[dict], n: int) -> list[dict]:

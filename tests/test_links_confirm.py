@@ -25,7 +25,7 @@ from flows.demo.httpserve import Reply
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 

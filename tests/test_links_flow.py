@@ -14,7 +14,7 @@ from flows.config import Portal
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 FAST = dict(rate=0, concurrency=4, timeout=(1.0, 1.0), content_max_bytes=1_000_000)
 

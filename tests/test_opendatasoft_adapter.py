@@ -24,7 +24,7 @@ from flows.adapters.records import HarvestStats, Response
 from flows.config import Portal
 from flows.demo.portals import Reply
 from flows.harvest import OVERLAP, harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 API = "/api/explore/v2.1/catalog/datasets"
 EXPORT_IDS = "/api/explore/v2.1/catalog/exports/json"

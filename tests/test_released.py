@@ -10,7 +10,7 @@ from assess_helpers import dataset, distribution, store_snapshot
 
 from checks.reference import assess_records
 from flows.assess import assess_run
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from flows.config import Portal
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from flows.reparse import ReparseError, reparse_run, reparse_runs
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 RDFXML = "application/rdf+xml"
 

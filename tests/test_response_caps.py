@@ -29,7 +29,7 @@ from flows.config import DEFAULT_MAX_RESPONSE_MB, Portal
 from flows.demo.httpserve import LocalServer
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_RSS_MB = 400
@@ -42,7 +42,7 @@ from flows.adapters.http import make_session
 from flows.cli import EXIT_OK, EXIT_PORTAL_FAILED
 from flows.config import load_portals
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 portals = load_portals(sys.argv[1])
 with Warehouse(sys.argv[2]) as wh:

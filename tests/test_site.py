@@ -28,7 +28,8 @@ from flows.harvest import harvest_portal
 from flows.links.check import LinkCheckOptions, check_links
 from flows.publish import PublishError, build_site, publish_site, summary_lines
 from warehouse.assessments import pending_runs
-from warehouse.store import Warehouse, connect
+from warehouse.records import Warehouse
+from warehouse.store import connect
 
 SAMPLES = demo.SAMPLES
 HOSTILE = "<script>alert(1)</script> Wahlergebnisse"

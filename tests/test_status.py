@@ -11,7 +11,7 @@ from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
 from flows.status import age, next_due
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 def test_next_due_and_age():

@@ -16,7 +16,7 @@ from assess_helpers import dataset, distribution, portal, store_snapshot
 from checks import licenses
 from flows.assess import assess_runs
 from flows.publish import site_data
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from flows.cli import main
 from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse, WarehouseLocked, connect, raw_page_text
+from warehouse.records import Warehouse
+from warehouse.store import WarehouseLocked, connect, raw_page_text
 
 
 def latest(con) -> dict[str, tuple]:
@@ -70,7 +71,7 @@ from flows.adapters.ckan import harvest_ckan
 from flows.adapters.ckan_parse import parse_package
 from flows.adapters.http import make_session
 from flows.config import Portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 wh = Warehouse(WAREHOUSE)
 portal = Portal(id="br", title="t", city="c", platform="ckan", url=URL, page_size=10)
 run_id = wh.begin_run(portal)

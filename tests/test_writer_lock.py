@@ -28,7 +28,7 @@ HARVEST = """
 import sys
 from flows.config import Portal
 from flows.harvest import harvest_portal
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 wh = Warehouse(sys.argv[1])
 print("locked", flush=True)
 result = harvest_portal(Portal("scheduled", "S", "S", "ckan", sys.argv[2], page_size=50), wh)

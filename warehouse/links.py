@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.links import LinkState, Observation
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 _TRIM = "trim({col}, ' ' || chr(9) || chr(10) || chr(13))"
 

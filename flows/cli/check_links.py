@@ -9,7 +9,8 @@ from checks.links import OUTCOMES
 from flows.cli.common import common, prefect_env
 from flows.config import ConfigError, load_portals
 from warehouse import links as linkstore
-from warehouse.store import Warehouse, WarehouseError
+from warehouse.records import Warehouse
+from warehouse.store import WarehouseError
 
 
 def cmd_check_links(args: argparse.Namespace) -> int:

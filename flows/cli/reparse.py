@@ -7,7 +7,7 @@ import sys
 
 from flows.cli.common import common
 from flows.reparse import _unknown, reparse_runs
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:

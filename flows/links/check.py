@@ -47,7 +47,7 @@ from flows.links.hostpool import run_per_host
 from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
 from flows.links.triage import triage
 from warehouse import links as linkstore
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"
 FLUSH_EVERY = 500

@@ -23,7 +23,7 @@ from checks.tables import Shape, same_series, shape_of
 from flows.links.hostpool import run_per_host
 from flows.links.probe import Prober, ProbeResult, sha256
 from warehouse import links as linkstore
-from warehouse.store import Warehouse
+from warehouse.records import Warehouse
 
 # Sample tabular and JSON files first; services and web pages are not files to open.
 PRIORITY: dict[str, int] = {"CSV": 0, "TSV": 0, "JSON": 1, "GEOJSON": 1, "JSONLD": 1}
