@@ -4,9 +4,10 @@ A *rule* reads the facts of one unit (:mod:`checks.facts`: a dataset, or a distr
 gives ``None`` (passes), a finding code (fails, and why) or :data:`NA` (cannot be judged).
 Every rule exists twice, side by side below: as a Python function over a facts dict and as a
 DuckDB SQL expression over a facts table with the same column names. The SQL runs set-based
-over whole snapshots (``checks/assess_sql.py``, run by ``flows/assess.py``); the Python is the
-readable reference and the per-record implementation (:mod:`checks.reference`), and the tests
-hold the two to identical results on the recorded corpus.
+over whole snapshots (``checks/assess_sql_facts.py`` and ``assess_sql_scores.py``, run by
+``flows/assess.py``); the Python is the readable reference and the per-record implementation
+(:mod:`checks.reference`), and the tests hold the two to identical results on the recorded
+corpus.
 
 Rules keyed by an indicator id (``checks/scoring.py``) earn points; rules keyed by a finding
 code are the unscored conformance, openness and freshness checks. :data:`EVIDENCE` says, per

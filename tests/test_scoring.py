@@ -199,7 +199,7 @@ URLS = [
 def test_the_sql_url_signature_reads_a_url_as_normalize_format_does():
     import duckdb
 
-    from checks.assess_sql import url_signature_select
+    from checks.assess_sql_facts import url_signature_select
     from checks.formats import normalize_format
 
     con = duckdb.connect()

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from checks.assess_sql import dataset_scores_sql, portal_indicators_sql, portal_scores_sql
+from checks.assess_sql_scores import dataset_scores_sql, portal_indicators_sql, portal_scores_sql
 from checks.metadata import method_fingerprint
 from checks.scoring import CURRENT, Method, vocabulary_fingerprint
 from checks.stars import STARS_REASON_SQL, STARS_SQL
