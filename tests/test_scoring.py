@@ -8,7 +8,8 @@ import pytest
 
 from checks.export import neutralize_cell, write_csv
 from checks.facts import is_email, is_http_url
-from checks.metadata import CHECK_RULES, INDICATOR_RULES, method_fingerprint
+from checks.fingerprint import method_fingerprint
+from checks.metadata import CHECK_RULES, INDICATOR_RULES
 from checks.scoring import (
     CURRENT,
     METHOD_VERSION,
