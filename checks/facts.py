@@ -10,7 +10,7 @@ A snapshot's records are reduced to facts (booleans and classified values: "has 
 - the lookups: a classifier's answer for one raw value, which ``flows/assess.py`` computes
   once per *distinct* value of a snapshot and joins in SQL;
 - :func:`dataset_facts` / :func:`distribution_facts`: the facts of one record, the per-record
-  path; ``checks/assess_sql.py`` builds the same columns set-based.
+  path; ``checks/assess_sql_facts.py`` builds the same columns set-based.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def counted_units(units: list[Facts]) -> list[Facts]:
     Every distribution the publisher made counts; of those the platform generated (an
     Opendatasoft dataset's 9-15 exports of the same records) only the best machine-readable
     one does, so an automatic export neither multiplies a dataset's distributions nor its
-    format shares. SQL: ``_dif`` in :func:`checks.assess_sql.facts_sql`.
+    format shares. SQL: ``_dif`` in :func:`checks.assess_sql_facts.facts_sql`.
     """
     generated = [u for u in units if u.get("generated")]
     if not generated:

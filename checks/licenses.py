@@ -304,7 +304,7 @@ def distribution_licenses(
 
 
 # Lower rank = worse for a re-user; the dataset is only as open as its least open distribution.
-# checks/assess_sql.py generates its SQL ranking from this table (license_rank_sql).
+# checks/assess_sql_facts.py generates its SQL ranking from this table (license_rank_sql).
 LICENSE_RANK: dict[str, int] = {"not-open": 0, "missing": 1, "unknown": 2, "open": 3}
 _RANK = LICENSE_RANK
 

@@ -4,9 +4,10 @@ A *rule* reads the facts of one unit (:mod:`checks.facts`: a dataset, or a distr
 gives ``None`` (passes), a finding code (fails, and why) or :data:`NA` (cannot be judged).
 Every rule exists twice, side by side below: as a Python function over a facts dict and as a
 DuckDB SQL expression over a facts table with the same column names. The SQL runs set-based
-over whole snapshots (``checks/assess_sql.py``, run by ``flows/assess.py``); the Python is the
-readable reference and the per-record implementation (:mod:`checks.reference`), and the tests
-hold the two to identical results on the recorded corpus.
+over whole snapshots (``checks/assess_sql_facts.py`` and ``assess_sql_scores.py``, run by
+``flows/assess.py``); the Python is the readable reference and the per-record implementation
+(:mod:`checks.reference`), and the tests hold the two to identical results on the recorded
+corpus.
 
 Rules keyed by an indicator id (``checks/scoring.py``) earn points; rules keyed by a finding
 code are the unscored conformance, openness and freshness checks. :data:`EVIDENCE` says, per
@@ -21,13 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checks.facts import (
-    ACCESS_RIGHTS_PATTERN,
-    CONTACT_URL_PATTERN,
-    EMAIL_PATTERN,
-    URL_PATTERN,
     Facts,
 )
-from checks.scoring import CURRENT, Method, _sha
 
 NA = "~"  # a rule's result for a unit it cannot judge (e.g. a URL without a link check)
 
@@ -388,30 +384,3 @@ EVIDENCE: dict[str, tuple[Callable[[Facts, Facts], str | None], str]] = {
     ),
     "unknown-frequency": (lambda s, u: s["frequency_raw"], "s.frequency_raw"),
 }
-
-
-def rule_texts() -> dict[str, str]:
-    """The SQL of every rule and evidence, and the patterns: part of the method fingerprint."""
-    texts = {f"indicator:{k}": r.sql for k, r in INDICATOR_RULES.items()}
-    texts |= {f"check:{k}": r.sql for k, r in CHECK_RULES.items()}
-    texts |= {f"evidence:{k}": sql for k, (_, sql) in EVIDENCE.items()}
-    texts |= {"released:distribution": RELEASE_UNIT_SQL, "released:dataset": RELEASED_SQL}
-    texts |= {
-        "url": URL_PATTERN,
-        "email": EMAIL_PATTERN,
-        "contact-url": CONTACT_URL_PATTERN,
-        "access-rights": ACCESS_RIGHTS_PATTERN,
-    }
-    return texts
-
-
-def method_fingerprint(method: Method = CURRENT) -> str:
-    """A hash of everything that decides a score: the tables, the numbers and the rules' SQL.
-
-    The version string itself is left out, so the pinned fingerprint in the tests catches a
-    changed method that kept its version.
-    """
-    definition = method.definition()
-    definition.pop("version")
-    definition.pop("notes")
-    return _sha({"method": definition, "rules": rule_texts()})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from checks.metadata import method_fingerprint
+from checks.fingerprint import method_fingerprint
 from checks.scoring import CURRENT, DIMENSIONS, Method
 
 START, END = "<!-- method:start -->", "<!-- method:end -->"

@@ -56,17 +56,15 @@ before every other, then by the MQA points fixing it would gain (:func:`fix_orde
 by the fix-list page, the per-city findings CSV and ``odwatch findings``).
 
 Any change to a weight, a check or a rule is a new method: bump :data:`METHOD_VERSION`. The
-:func:`method_fingerprint` (a hash of this table and the rules' SQL) is stored with every
-assessment, and ``tests/test_scoring.py`` pins it per version, so a change without a bump fails
-the tests and a warehouse refuses to mix two definitions under one version.
+:func:`checks.fingerprint.method_fingerprint` (a hash of this table and the rules' SQL) is
+stored with every assessment, and ``tests/test_scoring.py`` pins it per version, so a change
+without a bump fails the tests and a warehouse refuses to mix two definitions under one
+version.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Literal
 
 METHOD_VERSION = "2026.12-1"
@@ -400,19 +398,3 @@ def validate(method: Method) -> None:
         unknown = set(chk.indicators) - set(ids)
         if unknown:
             raise ValueError(f"{chk.code}: unknown indicators {sorted(unknown)}")
-
-
-def _sha(data: object) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def vocabulary_fingerprint() -> str:
-    """A hash of the reference tables (licences, formats, frequencies) the checks read.
-
-    Stored with each assessment: when it differs between two assessments of the same method,
-    a score may have moved because a table learned a new spelling.
-    """
-    data = Path(__file__).with_name("data")
-    files = sorted(data.glob("*.csv"))
-    return _sha({f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files})

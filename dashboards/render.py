@@ -393,9 +393,5 @@ def method_tables(definition: Mapping[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def template_files() -> list[Path]:
-    return sorted(TEMPLATES.glob("*.html"))
-
-
 def static_files() -> list[Path]:
     return sorted(p for p in STATIC.iterdir() if p.is_file())

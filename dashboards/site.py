@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.metadata import method_fingerprint
+from checks.fingerprint import method_fingerprint
 from checks.scoring import (
     CURRENT,
     DIMENSIONS,

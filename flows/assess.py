@@ -6,7 +6,8 @@ snapshot (``odwatch assess --all``). Per run:
 1. the run's datasets and distributions go into temp tables; the pure classifiers of
    ``checks/`` (licences, formats, dates, frequencies) run once per *distinct* raw value and
    their answers are loaded as lookup tables;
-2. the SQL of ``checks/assess_sql.py`` computes facts, rules, findings and scores set-based;
+2. the SQL of ``checks/assess_sql_facts.py`` (facts, rules, counts) and
+   ``checks/assess_sql_scores.py`` (findings, scores) computes them set-based;
 3. the Great Expectations suites of ``checks/expectations.py`` validate the snapshot's tables;
 4. findings, scores and the assessment row are written in one transaction, replacing an
    earlier assessment of the same run under the same method version.
@@ -43,12 +44,8 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from checks.assess_sql import (
-    evaluate_sql,
-    facts_sql,
-    finding_units_sql,
-    findings_sql,
-)
+from checks.assess_sql_facts import evaluate_sql, facts_sql
+from checks.assess_sql_scores import finding_units_sql, findings_sql
 from checks.expectations import Thresholds
 from checks.facts import (
     dataset_license,

@@ -1,4 +1,4 @@
-"""The SQL of checks/assess_sql.py against the Python rules it is generated from."""
+"""The SQL of checks/assess_sql_facts.py against the Python rules it is generated from."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import duckdb
 
-from checks.assess_sql import facts_sql
+from checks.assess_sql_facts import facts_sql
 from checks.licenses import LICENSE_RANK, License, effective_license, license_rank_sql
 
 

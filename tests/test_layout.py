@@ -3,7 +3,8 @@
 flows (orchestration) -> checks (pure judgement), warehouse (keeping), dashboards (showing).
 checks imports none of the others and no network or Prefect; warehouse and dashboards know no
 flows; Prefect lives in flows only. No import cycles, lazy (function-level) imports included.
-A deliberately wrong edge is caught too (the last test), so the walk is known to see them.
+A deliberately wrong edge is caught too, so the walk is known to see them. No module is over
+MAX_LINES lines unless its docstring says "One idea:" and names it (a long fake one is caught).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PREFECT_MODULES = {
     "flows.pipeline",
     "flows.scheduled",
 }
+MAX_LINES = 400
 # room -> top-level names it must not import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "checks": ("flows", "warehouse", "dashboards", "prefect", "duckdb", *NETWORK),
@@ -117,3 +119,29 @@ def test_the_walk_sees_lazy_wrong_edges_and_cycles(tmp_path):
     graph = _graph(mods)
     assert _wrong_edges(graph) == ["checks.a imports flows.cli"]
     assert _cycles(graph) == ["checks.b -> checks.c -> checks.b"]
+
+
+def _too_long(mods: dict[str, Path]) -> list[str]:
+    """Modules over MAX_LINES lines whose docstring does not say which one idea they are."""
+    long = []
+    for name, path in sorted(mods.items()):
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines > MAX_LINES and "One idea:" not in (ast.get_docstring(ast.parse(text)) or ""):
+            long.append(f"{name}: {lines} lines")
+    return long
+
+
+def test_no_module_over_max_lines_unless_one_idea():
+    assert _too_long(_modules()) == []
+
+
+def test_the_length_check_sees_a_long_module(tmp_path):
+    body = "".join(f"X{n} = {n}\n" for n in range(MAX_LINES))
+    (tmp_path / "long.py").write_text('"""A long module."""\n' + body)
+    (tmp_path / "idea.py").write_text('"""A long module.\n\nOne idea: counting."""\n' + body)
+    (tmp_path / "short.py").write_text(
+        '"""Short."""\n' + body[: -len(f"X{MAX_LINES - 1} = {MAX_LINES - 1}\n")]
+    )
+    mods = {f"checks.{n}": tmp_path / f"{n}.py" for n in ("long", "idea", "short")}
+    assert _too_long(mods) == [f"checks.long: {MAX_LINES + 1} lines"]

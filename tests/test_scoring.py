@@ -8,7 +8,8 @@ import pytest
 
 from checks.export import neutralize_cell, write_csv
 from checks.facts import is_email, is_http_url
-from checks.metadata import CHECK_RULES, INDICATOR_RULES, method_fingerprint
+from checks.fingerprint import method_fingerprint
+from checks.metadata import CHECK_RULES, INDICATOR_RULES
 from checks.scoring import (
     CURRENT,
     METHOD_VERSION,
@@ -199,7 +200,7 @@ URLS = [
 def test_the_sql_url_signature_reads_a_url_as_normalize_format_does():
     import duckdb
 
-    from checks.assess_sql import url_signature_select
+    from checks.assess_sql_facts import url_signature_select
     from checks.formats import normalize_format
 
     con = duckdb.connect()

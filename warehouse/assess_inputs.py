@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from checks.assess_sql import url_signature_select
+from checks.assess_sql_facts import url_signature_select
 from checks.stars import STARS_SQL
 
 

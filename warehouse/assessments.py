@@ -18,9 +18,9 @@ from typing import Any
 
 import duckdb
 
-from checks.assess_sql import dataset_scores_sql, portal_indicators_sql, portal_scores_sql
-from checks.metadata import method_fingerprint
-from checks.scoring import CURRENT, Method, vocabulary_fingerprint
+from checks.assess_sql_scores import dataset_scores_sql, portal_indicators_sql, portal_scores_sql
+from checks.fingerprint import method_fingerprint, vocabulary_fingerprint
+from checks.scoring import CURRENT, Method
 from checks.stars import STARS_REASON_SQL, STARS_SQL
 from warehouse.store import CODE_VERSION, AssessError
 

@@ -5,6 +5,9 @@ into a `ProbeResult`; `checks.links` judges it. Every hop of a redirect chain is
 again (http/https only, the host resolved and its addresses checked), so a public URL that
 redirects to 127.0.0.1 is refused like one that points there directly. Bodies are streamed
 and read only up to a cap; TLS verification stays on (the session's default).
+
+One idea: probing one URL safely. The resolver's cache, the naming of a failure and the hop
+loop are the parts of that one probe, kept together so every request goes through them.
 """
 
 from __future__ import annotations
