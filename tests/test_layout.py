@@ -22,6 +22,9 @@ PREFECT_MODULES = {
     "flows.scheduled",
 }
 MAX_LINES = 400
+# The network I/O rooms inside flows/: they may import checks/ and warehouse/, each other,
+# and the package's version, but nothing of the orchestration around them (flows.config ...)
+IO_ROOMS = ("flows.adapters", "flows.links")
 # room -> top-level names it must not import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "checks": ("flows", "warehouse", "dashboards", "prefect", "duckdb", *NETWORK),
@@ -73,6 +76,12 @@ def _wrong_edges(graph: dict[str, set[str]]) -> list[str]:
             top = target.split(".")[0]
             if top in FORBIDDEN.get(room, ()):
                 wrong.append(f"{name} imports {target}")
+            if (
+                name.startswith(IO_ROOMS)
+                and target.startswith("flows.")
+                and not target.startswith(IO_ROOMS)
+            ):
+                wrong.append(f"{name} imports {target} (the I/O rooms know no orchestration)")
             if top == "prefect" and name not in PREFECT_MODULES:
                 wrong.append(f"{name} imports {target} (Prefect stays in PREFECT_MODULES)")
     return wrong
@@ -115,9 +124,14 @@ def test_the_walk_sees_lazy_wrong_edges_and_cycles(tmp_path):
     (tmp_path / "checks" / "a.py").write_text("def f():\n    from flows.cli import main\n")
     (tmp_path / "checks" / "b.py").write_text("from checks import c\n")
     (tmp_path / "checks" / "c.py").write_text("from . import b\n")
+    (tmp_path / "probe.py").write_text("from flows.config import Portal\n")
     mods = {f"checks.{n}": tmp_path / "checks" / f"{n}.py" for n in "abc"}
+    mods["flows.links.probe"] = tmp_path / "probe.py"
     graph = _graph(mods)
-    assert _wrong_edges(graph) == ["checks.a imports flows.cli"]
+    assert _wrong_edges(graph) == [
+        "checks.a imports flows.cli",
+        "flows.links.probe imports flows.config (the I/O rooms know no orchestration)",
+    ]
     assert _cycles(graph) == ["checks.b -> checks.c -> checks.b"]
 
 

@@ -30,6 +30,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from checks.links import (
     DEFAULT_SCHEDULE,
@@ -41,7 +42,6 @@ from checks.links import (
     is_due,
     judge,
 )
-from flows.config import Portal
 from flows.links.content import check_samples, score_stars
 from flows.links.hostpool import run_per_host
 from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
@@ -51,6 +51,14 @@ from warehouse.records import Warehouse
 
 ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"
 FLUSH_EVERY = 500
+
+
+class Portal(Protocol):
+    """What a link check needs of a portal (flows.config.Portal has it): the room does
+    network I/O and knows no orchestration."""
+
+    id: str
+    allow_private_urls: bool
 
 
 def env_allows_private() -> bool:
