@@ -264,8 +264,12 @@ def check_links(
 
 
 def check_links_flow_fn(
-    portals: list[Portal], warehouse_path: str, options: LinkCheckOptions, quiet: bool = True
+    portals: list, warehouse_path: str, options: LinkCheckOptions, quiet: bool = True
 ) -> LinkCheckSummary:
-    """The body of the flow "odwatch-check-links" (flows.pipeline.run_check_links_flow runs it)."""
+    """The body of the flow "odwatch-check-links" (flows.pipeline.run_check_links_flow runs it).
+
+    `portals` is a list of Portal (the protocol above); the annotation stays bare because
+    Prefect builds a pydantic schema of a flow's parameters, and pydantic cannot check
+    against a Protocol."""
     with Warehouse(warehouse_path) as wh:
         return check_links(wh, portals, options, quiet=quiet)
