@@ -6,7 +6,8 @@
 - score-dropped: the portal's score fell by more than `alert_score_drop` points between its
   previous snapshot and this one, under the same method (a method change never alerts).
 
-`portal_alerts()` decides (pure); `alert_after_run()` reads the warehouse and sends.
+`portal_alerts()` decides (pure); `alert_after_run()` reads the warehouse (its queries are in
+`warehouse/status.py`) and sends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from flows.config import Portal
+from warehouse.status import finished_statuses, score_change
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,6 @@ def notify(urls: Sequence[str], alert: Alert) -> bool:
     return bool(ap.notify(title=alert.title, body=alert.body))
 
 
-def _score_change(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None, float | None]:
-    try:
-        row = con.execute(
-            "SELECT city_change, points FROM score_changes WHERE run_id = ?", [run_id]
-        ).fetchone()
-    except duckdb.Error:  # no assessment tables (yet): no score alerts
-        return None, None
-    return (row[0], row[1]) if row else (None, None)
-
-
 def alert_after_run(
     con: duckdb.DuckDBPyConnection, portals: Sequence[Portal], results
 ) -> list[str]:
@@ -106,13 +98,9 @@ def alert_after_run(
             portal = by_id.get(result.portal_id)
             if portal is None or not portal.alerts:
                 continue
-            statuses = cur.execute(
-                "SELECT status, error FROM harvest_runs WHERE portal_id = ? "
-                "AND status IN ('ok', 'failed') ORDER BY started_at DESC, run_id DESC LIMIT 100",
-                [portal.id],
-            ).fetchall()
+            statuses = finished_statuses(cur, portal.id)
             change, points = (
-                _score_change(cur, result.run_id) if result.status == "ok" else (None, None)
+                score_change(cur, result.run_id) if result.status == "ok" else (None, None)
             )
             for alert in portal_alerts(portal, statuses, change, points):
                 ok = notify(portal.alerts, alert)

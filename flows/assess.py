@@ -14,7 +14,10 @@ snapshot (``odwatch assess --all``). Per run:
 
 This module orchestrates; every SQL statement on the warehouse's tables is in
 ``warehouse/assess_inputs.py`` (what an assessment reads) and ``warehouse/assessments.py``
-(what it writes); the rules' SQL is generated in ``checks/``.
+(what it writes); the rules' SQL is generated in ``checks/``. The statements run here are
+on the run's own TEMP tables (``_TEMP_TABLES``: ``_ds``, ``_di``, the ``_lk_*`` lookups,
+``_f`` ...), its working space, dropped after each run: the one module of flows/ that
+executes SQL (``tests/test_site_rooms.py`` holds the others to none).
 
 "Now" is the snapshot's harvest time (``harvest_runs.started_at``), never the wall clock: an
 old snapshot re-assessed today gives the same freshness verdicts as on the day it was taken.

@@ -17,6 +17,9 @@ wrong place) can be replayed over old snapshots, and then re-assessed.
   run's rows forward see the new rows too (they share them).
 - Then the reparsed runs are assessed again under the current method (unless --no-assess),
   and 5-star levels are recomputed where the run is its portal's latest snapshot.
+
+This module replays; the SQL it runs (stored pages, the replacing transaction) is in
+``warehouse/reparse.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 import zlib
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from flows.adapters.errors import PortalError
@@ -34,7 +37,15 @@ from flows.adapters.http import USER_AGENT
 from flows.config import Portal
 from flows.harvest import ADAPTERS
 from warehouse.records import Warehouse
-from warehouse.store import CODE_VERSION, WarehouseError
+from warehouse.reparse import (
+    latest_portals,
+    own_row_counts,
+    previous_ids,
+    replacing_run_rows,
+    run_row,
+    stored_pages,
+)
+from warehouse.store import WarehouseError
 
 # Text in a request URL that shows it asks for changes only (CKAN fq, ckanext-dcat,
 # Opendatasoft's ODSQL where): the replay takes the incremental path iff the run did.
@@ -156,30 +167,11 @@ class ReparseResult:
 
 
 def _stored_pages(wh: Warehouse, run_id: str) -> list[StoredPage]:
-    rows = wh.con.execute(
-        "SELECT seq, url, status, content_type, body_zlib FROM raw_pages WHERE run_id = ? "
-        "ORDER BY seq",
-        [run_id],
-    ).fetchall()
     return [
         StoredPage(seq, url, status, ctype, zlib.decompress(body).decode("utf-8", "replace"))
-        for seq, url, status, ctype, body in rows
+        for seq, url, status, ctype, body in stored_pages(wh.con, run_id)
         if body is not None
     ]
-
-
-def _previous_ids(wh: Warehouse, portal_id: str, started_at: datetime) -> list[str]:
-    """The dataset ids of the portal's ok snapshot before this run (what `known` was)."""
-    rows = wh.con.execute(
-        """
-        SELECT DISTINCT m.dataset_id FROM snapshot_members m WHERE m.run_id = (
-            SELECT run_id FROM harvest_runs WHERE portal_id = ? AND status = 'ok'
-              AND started_at < ? ORDER BY started_at DESC, run_id DESC LIMIT 1)
-        ORDER BY 1
-        """,
-        [portal_id, started_at],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _unknown(wh: Warehouse, run_id: str) -> ReparseError:
@@ -193,11 +185,7 @@ def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
     """Replace one complete snapshot's own rows by those the current adapter code parses
     from its stored raw pages. Atomic: on any failure the old rows stay (ReparseError)."""
     started = time.monotonic()
-    row = wh.con.execute(
-        "SELECT portal_id, platform, api_url, organization, status, started_at "
-        "FROM harvest_runs WHERE run_id = ?",
-        [run_id],
-    ).fetchone()
+    row = run_row(wh.con, run_id)
     if row is None:
         raise _unknown(wh, run_id)
     portal_id, platform, api_url, organization, status, started_at = row
@@ -210,11 +198,7 @@ def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
     pages = _stored_pages(wh, run_id)
     if not pages:
         raise ReparseError(f"run '{run_id}' has no stored raw pages: it cannot be reparsed")
-    before = wh.con.execute(
-        "SELECT (SELECT count(*) FROM dataset_rows WHERE run_id = $r), "
-        "(SELECT count(*) FROM distribution_rows WHERE run_id = $r)",
-        {"r": run_id},
-    ).fetchone()
+    before = own_row_counts(wh.con, run_id)
     result = ReparseResult(run_id, portal_id, before[0], before[1])
     adapter = ADAPTERS[platform]
     portal = Portal(portal_id, portal_id, portal_id, platform, api_url, organization=organization)
@@ -222,48 +206,22 @@ def reparse_run(wh: Warehouse, run_id: str) -> ReparseResult:
     if any(_changes_only(p.url) for p in pages):  # the run took the incremental path
         kwargs["since"] = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
         if adapter.needs_known_ids:
-            kwargs["known"] = _previous_ids(wh, portal_id, started_at)
+            kwargs["known"] = previous_ids(wh.con, portal_id, started_at)
     session = ReplaySession(run_id, pages)
-    con = wh.con
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM dataset_rows WHERE run_id = ?", [run_id])
-        con.execute("DELETE FROM distribution_rows WHERE run_id = ?", [run_id])
-        for batch in adapter.fetch(portal.source, session, lambda resp: None, [], **kwargs):
-            datasets, distributions = [], []
-            for raw in batch:
-                dataset, dists = adapter.parse(raw, portal_id, api_url, run_id)
-                datasets.append(dataset)
-                distributions.extend(dists)
-            result.datasets += wh.add_records("dataset_rows", datasets)
-            result.distributions += wh.add_records("distribution_rows", distributions)
-        own = (
-            "SELECT DISTINCT dataset_id FROM (SELECT dataset_id FROM dataset_rows WHERE run_id = $r "
-            "UNION ALL SELECT dataset_id FROM distribution_rows WHERE run_id = $r)"
-        )
-        con.execute(
-            f"DELETE FROM snapshot_members WHERE run_id = $r AND (origin_run = $r "
-            f"OR dataset_id IN ({own}))",
-            {"r": run_id},
-        )
-        con.execute(
-            f"INSERT INTO snapshot_members SELECT $r, $p, dataset_id, $r FROM ({own})",
-            {"r": run_id, "p": portal_id},
-        )
-        con.execute(
-            "UPDATE harvest_runs SET dataset_count = (SELECT count(*) FROM datasets WHERE run_id = $r), "
-            "distribution_count = (SELECT count(*) FROM distributions WHERE run_id = $r), "
-            "reparsed_at = now(), reparsed_by = $v WHERE run_id = $r",
-            {"r": run_id, "v": CODE_VERSION},
-        )
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, ReparseError):
-            raise
-        if isinstance(exc, PortalError):
-            raise ReparseError(f"run '{run_id}': a stored page no longer parses: {exc}") from None
+        with replacing_run_rows(wh.con, run_id, portal_id):  # one transaction
+            for batch in adapter.fetch(portal.source, session, lambda resp: None, [], **kwargs):
+                datasets, distributions = [], []
+                for raw in batch:
+                    dataset, dists = adapter.parse(raw, portal_id, api_url, run_id)
+                    datasets.append(dataset)
+                    distributions.extend(dists)
+                result.datasets += wh.add_records("dataset_rows", datasets)
+                result.distributions += wh.add_records("distribution_rows", distributions)
+    except ReparseError:
         raise
+    except PortalError as exc:  # rolled back
+        raise ReparseError(f"run '{run_id}': a stored page no longer parses: {exc}") from None
     result.pages, result.pages_unused = session.used, len(session.pages)
     result.seconds = time.monotonic() - started
     return result
@@ -287,13 +245,7 @@ def reparse_runs(
         from flows.assess import assess_runs
 
         assess_runs(wh.con, [r.run_id for r in results], expectations=expectations)
-        latest = {
-            r[0]
-            for r in wh.con.execute(
-                "SELECT portal_id FROM latest_runs WHERE list_contains(?, run_id)",
-                [[r.run_id for r in results]],
-            ).fetchall()
-        }
+        latest = latest_portals(wh.con, [r.run_id for r in results])
         if latest:
             from flows.links.content import score_stars
 

@@ -6,6 +6,7 @@ attempts in a row failed, the latest complete snapshot (its age and size) and it
 plus the harvests fetching right now (their staging files). Read-only: it never writes the
 warehouse, and waits a little while a run is writing it. Exit status 0 when every portal's
 last attempt succeeded, 3 when one failed or a portal was never harvested (for monitoring).
+The query is in ``warehouse/status.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import duckdb
 
 from flows.adapters.errors import printable
 from flows.config import Portal
+from warehouse.status import portal_status_rows
 from warehouse.store import WarehouseLocked, connect
 
 COLUMNS = (
@@ -67,34 +69,7 @@ def portal_status(
 ) -> list[dict]:
     """The status row of each portal (in the order given)."""
     ids = [p.id for p in portals]
-    rows = con.execute(
-        """
-        WITH attempts AS (
-            SELECT *, row_number() OVER (
-                PARTITION BY portal_id ORDER BY started_at DESC, run_id DESC) AS k
-            FROM harvest_runs WHERE status <> 'running' AND portal_id IN (SELECT unnest($ids))
-        ),
-        last_ok AS (
-            SELECT portal_id, min(k) AS k FROM attempts WHERE status = 'ok' GROUP BY portal_id
-        ),
-        score AS (
-            SELECT s.portal_id, s.scaled, s.band, s.max_points
-            FROM scores s JOIN latest_assessments a USING (assessment_id)
-            WHERE s.level = 'portal'
-        )
-        SELECT a.portal_id, a.started_at, a.status, a.mode, a.changed_count, a.request_count,
-               a.error, coalesce(o.k, (SELECT count(*) + 1 FROM attempts x
-                                       WHERE x.portal_id = a.portal_id)) - 1 AS failing,
-               l.run_id, l.finished_at, l.dataset_count, l.distribution_count,
-               s.scaled, s.band, s.max_points
-        FROM attempts a
-        LEFT JOIN last_ok o USING (portal_id)
-        LEFT JOIN latest_runs l USING (portal_id)
-        LEFT JOIN score s USING (portal_id)
-        WHERE a.k = 1
-        """,
-        {"ids": ids},
-    ).fetchall()
+    rows = portal_status_rows(con, ids)
     found = {r[0]: r for r in rows}
     out = []
     for p in portals:

@@ -2,7 +2,8 @@
 
 The ranking and the pages work on plain rows with no warehouse; the city page's charts come
 from one table that names exactly the charts city.html shows; the badge embed code is written
-by the template; and no SQL runs in flows/publish.py, flows/findings.py or dashboards/.
+by the template; and no SQL runs in flows/publish.py, flows/findings.py or dashboards/, nor
+in any module of flows/ but flows/assess.py (which runs SQL on its own TEMP tables only).
 """
 
 from __future__ import annotations
@@ -114,3 +115,34 @@ def test_no_sql_outside_the_warehouse_in_site_building():
     found = [c for m in modules for c in _executes(m)]
     # the one exception: downloads.write_table types a small table through an in-memory DuckDB
     assert [c.split(" ")[0] for c in found] == ["mem.execute", "mem.execute"]
+
+
+# flows/assess.py runs the rules' SQL on the run's own TEMP tables (its working space); every
+# statement on the warehouse's tables is in warehouse/.
+FLOWS_SQL_ALLOWED = {"flows/assess.py"}
+
+
+def _flows_executes(root: Path) -> list[str]:
+    return [
+        f"{m.relative_to(root).as_posix()}: {c.rsplit(' (', 1)[0]}"
+        for m in sorted((root / "flows").rglob("*.py"))
+        if m.relative_to(root).as_posix() not in FLOWS_SQL_ALLOWED
+        for c in _executes(m)
+    ]
+
+
+def test_no_sql_in_flows_but_the_assessment_temp_tables():
+    assert _flows_executes(ROOT) == []
+
+
+def test_the_flows_sql_check_sees_a_statement(tmp_path):
+    (tmp_path / "flows" / "cli").mkdir(parents=True)
+    (tmp_path / "flows" / "assess.py").write_text('con.execute("CREATE TEMP TABLE _x (a INT)")\n')
+    (tmp_path / "flows" / "cli" / "x.py").write_text(
+        'def f(wh, cur):\n    wh.con.execute("SELECT 1").fetchall()\n    cur.sql("SELECT 2")\n'
+    )
+    assert sorted(_flows_executes(tmp_path)) == [  # flows/assess.py is not named
+        "flows/cli/x.py: cur.sql",
+        "flows/cli/x.py: wh.con.execute",
+        "flows/cli/x.py: wh.con.execute('SELECT 1').fetchall",
+    ]

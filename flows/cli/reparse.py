@@ -8,19 +8,13 @@ import sys
 from flows.cli.common import common
 from flows.reparse import _unknown, reparse_runs
 from warehouse.records import Warehouse
+from warehouse.reparse import known_runs, reparsable_runs
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
     with Warehouse(args.warehouse) as wh:
         if args.all:
-            run_ids = [
-                r[0]
-                for r in wh.con.execute(
-                    "SELECT run_id FROM harvest_runs WHERE status = 'ok' "
-                    "AND EXISTS (SELECT 1 FROM raw_pages p WHERE p.run_id = harvest_runs.run_id) "
-                    "ORDER BY started_at, run_id"
-                ).fetchall()
-            ]
+            run_ids = reparsable_runs(wh.con)
             if not run_ids:
                 print(
                     f"odwatch: no complete snapshot in {args.warehouse} to reparse", file=sys.stderr
@@ -28,12 +22,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
                 return 0
         else:
             run_ids = list(dict.fromkeys(args.run))
-            known = {
-                r[0]
-                for r in wh.con.execute(
-                    "SELECT run_id FROM harvest_runs WHERE list_contains(?, run_id)", [run_ids]
-                ).fetchall()
-            }
+            known = known_runs(wh.con, run_ids)
             for run_id in run_ids:
                 if run_id not in known:
                     raise _unknown(wh, run_id)
