@@ -67,6 +67,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from checks.method_notes import notes
+
 METHOD_VERSION = "2026.12-1"
 
 Level = Literal["dataset", "distribution", "best-distribution"]
@@ -291,48 +293,7 @@ class Method:
         }
 
 
-NOTES = (
-    "Points per indicator = weight x share of units that pass; a dataset's score is the MQA "
-    "score of a catalogue holding only that dataset.",
-    "A dataset without distributions counts as one distribution that fails every "
-    "distribution indicator (MQA would not count it at all).",
-    "Interoperability counts each dataset's best distribution: the one with the most "
-    "interoperability points (ties: lowest position, then id).",
-    "A platform's generated distributions (Opendatasoft's exports of a dataset's records) count "
-    "once per dataset: the best machine-readable one (then open format, position, id).",
-    "Indicators that cannot be judged count neither way; bands use points scaled to 405 "
-    "(points / assessable x 405).",
-    "Freshness and future dates are judged at the snapshot's harvest time, not the wall clock.",
-    "Really released (the headline): a dataset is released when it is not late against its "
-    "declared frequency and at least one distribution is machine-readable, openly licensed and "
-    "its download URL (else access URL) was reachable at the last link check; undetermined when "
-    "such a distribution's link is not verified yet (unchecked, failing, blocked, timeout, server error); "
-    "the share counts only the datasets that are determined.",
-    "2026.11-2: adds the really-released headline (released per dataset, share_released, "
-    "released_datasets, released_unverified per portal); MQA points are unchanged.",
-    "2026.11-3: adds the content checks' findings (kind content, no points) to the fix list and "
-    "5-star openness to the scores (stars, stars_0..stars_5); MQA points are unchanged.",
-    f"The really-released share is shown with its base (released of judged; unverified apart) "
-    f"and only when at least {RELEASED_MIN_JUDGED} datasets (or all of a smaller catalogue) and "
-    f"{RELEASED_MIN_JUDGED_SHARE:.0%} of the datasets could be judged; below that it is "
-    "'not verifiable yet' and the city is listed unranked.",
-    "The fix list puts first the datasets that are not released and have a finding that keeps "
-    "them from it (closed or unknown licence, dead or invalid link, a web page or empty file "
-    "instead of data, not machine-readable, late), then orders by points to gain.",
-    "2026.12-1: German licences in their canonical short and long forms (dl-de/by-2.0, "
-    "DL-DE->BY-2.0, Datenlizenz Deutschland Zero - Version 2.0, §5 UrhG, Gemeinfrei) are "
-    "recognised, with or without separators and version dots; a platform's generated exports "
-    "(Opendatasoft: 9-15 per dataset) count once per dataset, the best machine-readable one, "
-    "and earn at most 3 stars: 4 and 5 stars are for linked data the publisher made; the "
-    "stars read the assessment's licence verdict. "
-    "Only cities are ranked (regional and national catalogues get their own table); "
-    "the headline shows its base and a dash below the threshold; the fix list orders by what "
-    "keeps data from being released, then by points; the missing-download-url hint no longer "
-    "says 'upload'; late evidence says '1 day late'. MQA points are unchanged. "
-    "One failure is not dead: a link counts as dead (reachability fails, 0 stars, "
-    "not released) only after it failed on two checks at least 24 h apart with no success in "
-    "between, or answered 410 Gone; until then it is failing, not judged either way.",
-)
+NOTES = notes(RELEASED_MIN_JUDGED, RELEASED_MIN_JUDGED_SHARE)
 
 CURRENT = Method(version=METHOD_VERSION, indicators=INDICATORS, checks=CHECKS, notes=NOTES)
 
