@@ -1,0 +1,32 @@
+"""What a snapshot's DCAT-AP.de graph is, as SHACL validation receives it (issue 16).
+
+One :class:`DatasetGraph` per dataset of a snapshot: the triples a standard mapping would
+publish for it (the portal's own triples for ``dcat`` portals; ckanext-dcat(de)'s reading of
+CKAN/DKAN fields, Opendatasoft's metadata, the DCAT-US -> DCAT-AP crosswalk for data.json),
+its distributions' nodes mapped back to the warehouse's ``distribution_id`` so every SHACL
+result lands on a row the fix list can name, and the paths the platform's API cannot supply
+(reported as "unknowable", never counted against the city). The mappings build these
+(``flows/adapters/*_dcat.py``); ``checks/shacl.py`` validates them; ``warehouse/shacl.py``
+stores the results in the tables of ``warehouse/schema_shacl.sql``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rdflib import Graph
+from rdflib.term import Node
+
+
+@dataclass(frozen=True)
+class DatasetGraph:
+    dataset_id: str  # dataset_rows.dataset_id of the snapshot
+    focus: Node  # the dcat:Dataset node
+    graph: Graph  # its triples, its distributions', and those of the nodes they point at
+    # str(node) of each dcat:Distribution of the dataset -> distribution_rows.distribution_id
+    distributions: Mapping[str, str] = field(default_factory=dict)
+    # sh:resultPath CURIEs (e.g. "dcatde:contributorID") the platform's API cannot supply,
+    # or only an aggregator sets: results on them are stored with unknowable = true
+    unknowable: frozenset[str] = frozenset()
+    error: str | None = None  # one line when the graph could not be built (then graph is empty)
