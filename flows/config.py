@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
+from flows import politeness
 from flows.adapters.source import MB, Source
 
 PLATFORMS = ("ckan", "dkan", "opendatasoft", "dcat", "datajson")
@@ -31,6 +33,7 @@ OPTIONAL = (
     "alert_after_failures",
     "alert_score_drop",
     "max_response_mb",
+    *politeness.KEYS,
 )
 # What a portal is: a city's own catalogue (or its organisation on a shared one), ranked; or a
 # regional / national catalogue, shown in a table of its own and never ranked as a city (it
@@ -79,6 +82,10 @@ class Portal:
     alert_after_failures: int | None = None  # alert when unreachable this many runs in a row
     alert_score_drop: float | None = None  # alert when the score drops by more points
     max_response_mb: int | None = None  # cap on one API answer; None = platform default
+    api_rate: float | None = None  # flows/politeness.py; None = the default
+    api_concurrency: int | None = None
+    link_rate: float | None = None
+    link_concurrency: int | None = None
 
     @property
     def max_response_bytes(self) -> int:
@@ -317,6 +324,7 @@ def parse_portals(data: object, path: Path) -> list[Portal]:
                 kind=kind,
                 notes=entry.get("notes"),
                 **_scheduling(entry, path, label),
+                **politeness.validate(entry, partial(_fail, path, label)),
             )
         )
     return portals

@@ -16,10 +16,10 @@ from pathlib import Path
 import requests
 
 from flows.adapters.errors import PortalError, PortalUnavailable
-from flows.adapters.http import make_session
 from flows.adapters.records import HarvestStats, Response
 from flows.adapters.registry import ADAPTERS
 from flows.config import Portal
+from flows.politeness import api_session
 from warehouse.records import Warehouse
 from warehouse.store import PreviousSnapshot
 
@@ -156,7 +156,7 @@ def fetch_portal(
     `prev` allows an incremental harvest. A portal's failure comes back in `error`; a bug
     or an interrupt marks the run failed and is raised."""
     adapter = ADAPTERS[portal.platform]
-    session = session or make_session()
+    session = session or api_session(portal.api_rate, portal.api_concurrency)
     since = incremental_since(portal, prev)
     started = datetime.now(UTC)
     run_id = wh.begin_run(portal, started)

@@ -108,7 +108,8 @@ GOOD = """portals:
             GOOD.replace("organization:", "organisation:"),
             "portal 'bochum' (#1): unknown key 'organisation'; allowed keys are id, title, city, platform, url, "
             "organization, enabled, allow_private_urls, page_size, population, state, kind, notes, "
-            "schedule, full_every, alerts, alert_after_failures, alert_score_drop, max_response_mb",
+            "schedule, full_every, alerts, alert_after_failures, alert_score_drop, max_response_mb, "
+            "api_rate, api_concurrency, link_rate, link_concurrency",
         ),
         (
             GOOD.replace("https://opendata.ruhr", "opendata.ruhr"),

@@ -24,6 +24,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -34,7 +35,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util import connection as urllib3_connection
 from urllib3.util.retry import Retry
 
-from checks.links import addresses_refusal
+from checks.links import addresses_refusal, host_key
 from flows import __version__
 from flows.adapters.errors import ResponseTooLarge
 from flows.adapters.source import MB
@@ -189,11 +190,13 @@ class PoliteAdapter(HTTPAdapter):
         per_host_concurrency: int,
         per_host_rate: float,
         refuse_private_addresses: bool = False,
+        host_limits: Mapping[str, tuple[float, int]] | None = None,
         **kwargs,
     ) -> None:
         self.default_timeout = timeout
         self.per_host_concurrency = per_host_concurrency
         self.per_host_rate = per_host_rate
+        self.host_limits = dict(host_limits or {})  # host_key -> (rate, concurrency)
         self.refuse_private_addresses = refuse_private_addresses
         super().__init__(**kwargs)
 
@@ -209,7 +212,10 @@ class PoliteAdapter(HTTPAdapter):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         host = urlsplit(request.url).netloc.lower()
-        with _gate(host, self.per_host_concurrency, self.per_host_rate):
+        concurrency, rate = self.per_host_concurrency, self.per_host_rate
+        if self.host_limits and (own := self.host_limits.get(host_key(request.url))):
+            rate, concurrency = own[0], own[1] or 1 << 30  # 0: no limit
+        with _gate(host, concurrency, rate):
             return super().send(request, **kwargs)
 
 
@@ -223,12 +229,14 @@ def make_session(
     refuse_private_addresses: bool = False,
     pool_connections: int = 10,
     pool_maxsize: int = 10,
+    host_limits: Mapping[str, tuple[float, int]] | None = None,
 ) -> requests.Session:
     """A requests.Session configured for talking to portals politely.
 
     `retries=0` turns urllib3's retrying off (the link checker schedules its own single retry
     after a Retry-After, so no worker thread sleeps). `pool_connections` is how many hosts keep
-    their keep-alive connections at once; raise it when talking to many hosts.
+    their keep-alive connections at once; raise it when talking to many hosts. `host_limits`
+    gives some hosts (keys as ``checks.links.host_key``) their own (rate, concurrency).
     """
     retry = CappedRetry(
         total=retries,
@@ -250,6 +258,7 @@ def make_session(
         per_host_concurrency=per_host_concurrency,
         per_host_rate=per_host_rate,
         refuse_private_addresses=refuse_private_addresses,
+        host_limits=host_limits,
         max_retries=retry,
         pool_connections=pool_connections,
         pool_maxsize=pool_maxsize,

@@ -13,7 +13,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -29,6 +29,7 @@ class Request:
     path: str
     params: dict[str, str]
     n: int  # how many requests this server had answered before this one
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
 
 
 Fault = Callable[[Request, "LocalPortal"], Reply | None]

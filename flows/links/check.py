@@ -12,6 +12,10 @@
 Offline, nothing is called dead: when not one host name resolves, the run's URLs are `error`
 (dns-unavailable); ODWATCH_OFFLINE=1 skips name lookups altogether (tests, offline demos).
 
+Per host, `LinkCheckOptions.rate` / `concurrency` (the command's flags) hold unless a portal
+sets `link_rate` / `link_concurrency` in portals.yaml: then the hosts its URLs are on get the
+strictest of what the portals listing URLs there ask for (`flows.links.hostpool.host_limits`).
+
 Private addresses are refused unless the distribution's portal says `allow_private_urls: true`
 (all portals listing a URL must allow it) or ODWATCH_ALLOW_PRIVATE_URLS=1 is set.
 
@@ -43,7 +47,7 @@ from checks.links import (
     judge,
 )
 from flows.links.content import check_samples, score_stars
-from flows.links.hostpool import run_per_host
+from flows.links.hostpool import host_limits, run_per_host
 from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
 from flows.links.triage import triage
 from warehouse import links as linkstore
@@ -59,6 +63,8 @@ class Portal(Protocol):
 
     id: str
     allow_private_urls: bool
+    link_rate: float | None  # requests/s per host for this portal's URLs; None: the default
+    link_concurrency: int | None
 
 
 def env_allows_private() -> bool:
@@ -173,12 +179,19 @@ def check_links(
         targets = plan(urls, linkstore.link_states(wh), now, options, allow)
         summary.urls_known, summary.urls_due = len(urls), len(targets)
         histories = linkstore.failure_histories(wh, [u for u, _ in targets])
+        limits = host_limits(
+            urls,
+            {p.id: (p.link_rate, p.link_concurrency) for p in portals},
+            (options.rate, options.concurrency),
+            host_key,
+        )
         prober = Prober(
             timeout=options.timeout,
             per_host_concurrency=options.concurrency if options.concurrency > 0 else 1024,
             per_host_rate=max(0.0, options.rate),
             pool_connections=256,
             resolver=resolver,
+            host_limits=limits,
         )
         with prober:
             network, local = triage(targets, prober.resolver, options.workers)
@@ -220,6 +233,7 @@ def check_links(
                 rate=options.rate,
                 concurrency=options.concurrency,
                 workers=options.workers,
+                limits=limits,
                 retry=retry,
                 on_result=keep,
             )
@@ -237,6 +251,7 @@ def check_links(
                 rate=options.rate,
                 concurrency=options.concurrency,
                 workers=options.workers,
+                limits=limits,
             )
         summary.stars = score_stars(wh, ids, now)
         summary.seconds = time.monotonic() - started

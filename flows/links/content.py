@@ -10,7 +10,7 @@ format (sniffed, else URL extension, else declared).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -164,6 +164,7 @@ def check_samples(
     rate: float,
     concurrency: int,
     workers: int,
+    limits: Mapping[str, tuple[float, int]] | None = None,
 ) -> tuple[int, int]:
     """Fetch and judge each portal's sample; returns (content checks, findings) written.
 
@@ -192,6 +193,7 @@ def check_samples(
         rate=rate,
         concurrency=concurrency,
         workers=workers,
+        limits=limits,
         on_result=lambda i, r: fetched.__setitem__(i, r),
     )
     checks: list[dict] = []

@@ -8,6 +8,9 @@ host's rate limit; an idle worker waits for the earliest host that becomes ready
 
 A job may be tried once more after a pause (`retry` returns seconds, e.g. a 429's
 Retry-After); the whole host pauses for that long, not just the one job.
+
+`rate` and `concurrency` hold for every host; `limits` gives some hosts their own (a portal's
+`link_rate` / `link_concurrency` in portals.yaml, see :func:`host_limits`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -35,6 +38,8 @@ class _Job(Generic[T]):
 @dataclass(eq=False)
 class _Host:
     key: str
+    interval: float  # seconds between two starts (0: no rate limit)
+    concurrency: int  # jobs running at once
     queue: deque = field(default_factory=deque)
     in_flight: int = 0
     next_start: float = 0.0
@@ -62,11 +67,12 @@ class HostPool(Generic[T, R]):
         retry: Callable[[T, R], float | None] | None = None,
         on_result: Callable[[T, R], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        limits: Mapping[str, tuple[float, int]] | None = None,
     ) -> None:
         self.work = work
         self.key = key
-        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
-        self.concurrency = concurrency if concurrency and concurrency > 0 else 1 << 30
+        self.default = _pace(rate, concurrency)
+        self.limits = {k: _pace(r, c) for k, (r, c) in (limits or {}).items()}
         self.workers = max(1, workers)
         self.retry = retry
         self.on_result = on_result
@@ -85,7 +91,7 @@ class HostPool(Generic[T, R]):
     # ------------------------------------------------------------ scheduling (under cond)
 
     def _enqueue(self, host: _Host, now: float) -> None:
-        if host.queued or not host.queue or host.in_flight >= self.concurrency:
+        if host.queued or not host.queue or host.in_flight >= host.concurrency:
             return
         host.queued = True
         if host.next_start <= now:
@@ -104,14 +110,14 @@ class HostPool(Generic[T, R]):
                 while self.ready:
                     host = self.ready.popleft()
                     host.queued = False
-                    if not host.queue or host.in_flight >= self.concurrency:
+                    if not host.queue or host.in_flight >= host.concurrency:
                         continue
                     if host.next_start > now:  # paused since it joined the line
                         self._enqueue(host, now)
                         continue
                     job = host.queue.popleft()
                     host.in_flight += 1
-                    host.next_start = now + self.interval
+                    host.next_start = now + host.interval
                     self.in_flight += 1
                     self.stats.max_in_flight = max(self.stats.max_in_flight, self.in_flight)
                     self._enqueue(host, now)  # back of the line: hosts take turns
@@ -163,7 +169,7 @@ class HostPool(Generic[T, R]):
             k = self.key(item)
             host = self.hosts.get(k)
             if host is None:
-                host = self.hosts[k] = _Host(k)
+                host = self.hosts[k] = _Host(k, *self.limits.get(k, self.default))
             host.queue.append(_Job(item, host))
             self.pending += 1
         self.stats.jobs = self.pending
@@ -189,6 +195,47 @@ class HostPool(Generic[T, R]):
             raise self.error
         self.stats.seconds = self.clock() - started
         return self.stats
+
+
+def _pace(rate: float, concurrency: int) -> tuple[float, int]:
+    """(seconds between starts, jobs at once) for a rate and a concurrency; 0 lifts either."""
+    interval = 1.0 / rate if rate and rate > 0 else 0.0
+    return interval, concurrency if concurrency and concurrency > 0 else 1 << 30
+
+
+def strictest(limits: Iterable[tuple[float, int]]) -> tuple[float, int]:
+    """The one (rate, concurrency) a host gets when several portals list URLs on it: the
+    lowest rate and the lowest concurrency asked for, 0 ("lifted") counting as no limit."""
+    rates, concurrencies = zip(*limits, strict=True)
+    live = [r for r in rates if r > 0]
+    conc = [c for c in concurrencies if c > 0]
+    return (min(live) if live else 0.0), (min(conc) if conc else 0)
+
+
+def host_limits(
+    urls: Mapping[str, Iterable[str]],
+    per_portal: Mapping[str, tuple[float | None, int | None]],
+    default: tuple[float, int],
+    key: Callable[[str], str],
+) -> dict[str, tuple[float, int]]:
+    """Each host's (rate, concurrency) where a portal of `per_portal` sets its own.
+
+    `urls` maps a URL to the ids of the portals listing it, `per_portal` a portal id to its
+    (link_rate, link_concurrency), None where it keeps the default. A host that no portal with
+    its own setting lists keeps `default` (and is left out). A host listed by several portals
+    gets the strictest of theirs, the default counting for those without a setting: an
+    operator lifting the limits for their own portal lifts them only for hosts nobody else links.
+    """
+
+    def of(pid: str) -> tuple[float, int]:
+        rate, conc = per_portal.get(pid, (None, None))
+        return (default[0] if rate is None else rate, default[1] if conc is None else conc)
+
+    own = {pid for pid, lim in per_portal.items() if lim != (None, None)}
+    listed: dict[str, set[str]] = {}  # host -> every portal listing a URL on it
+    for url, pids in urls.items():
+        listed.setdefault(key(url), set()).update(pids)
+    return {h: strictest(of(p) for p in pids) for h, pids in listed.items() if own & pids}
 
 
 def run_per_host(

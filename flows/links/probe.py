@@ -16,7 +16,7 @@ import hashlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookiejar import DefaultCookiePolicy
@@ -192,6 +192,7 @@ class Prober:
         pool_connections: int = 64,
         resolver: Resolver | None = None,
         deadline: float | None = None,
+        host_limits: Mapping[str, tuple[float, int]] | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_redirects = max_redirects
@@ -205,7 +206,11 @@ class Prober:
             per_host_concurrency=per_host_concurrency,
             per_host_rate=per_host_rate,
             pool_connections=pool_connections,
-            pool_maxsize=max(2, per_host_concurrency),
+            # a host whose concurrency is lifted (0) may get every worker thread (32 by default)
+            pool_maxsize=max(
+                2, per_host_concurrency, *(c or 32 for _, c in (host_limits or {}).values())
+            ),
+            host_limits=host_limits,
         )
         self.sessions = {
             False: make_session(refuse_private_addresses=True, **kw),
