@@ -6,7 +6,9 @@
 from :func:`url_signature_select`) and the lookups the pure classifiers filled from the
 distinct raw values: ``_lk_fmt``, ``_lk_lic``, ``_lk_lic3``, ``_lk_date``, ``_lk_freq``,
 ``_lk_stars(dataset_id, stars)`` (5-star openness computed by the link checker for this run,
-possibly empty) and, when link checks exist, ``_lk_links``. Statements:
+possibly empty), when link checks exist, ``_lk_links``, and when the snapshot was validated,
+``_lk_shacl(dataset_id, shacl_profile, shacl_status, shacl_violations)`` (its SHACL verdicts:
+:mod:`checks.compliance`). Statements:
 
 1. ``_dsf0`` dataset facts, ``_difa`` distribution facts (a dataset without distributions
    gets one stand-in row), ``_dif`` the distributions scores count (a dataset's generated
@@ -52,10 +54,17 @@ def timestamp_sql(value: datetime) -> str:
     return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
 
 
-def facts_sql(now: datetime, method: Method, links: bool) -> list[str]:
+def facts_sql(now: datetime, method: Method, links: bool, shacl: bool = False) -> list[str]:
     """Statements building ``_dsf0``, ``_dif`` and ``_dsf``. ``now``: naive UTC harvest time."""
     now_sql = timestamp_sql(now)
     p = present_sql
+    shacl_cols = (
+        "sh.shacl_profile, sh.shacl_status, sh.shacl_violations"
+        if shacl
+        else "NULL::VARCHAR AS shacl_profile, NULL::VARCHAR AS shacl_status, "
+        "NULL::BIGINT AS shacl_violations"
+    )
+    shacl_join = "LEFT JOIN _lk_shacl sh ON sh.dataset_id = d.dataset_id" if shacl else ""
     dataset = f"""
 CREATE OR REPLACE TEMP TABLE _dsf0 AS
 SELECT
@@ -83,7 +92,8 @@ SELECT
     fq.code AS frequency_code, coalesce(fq.known, false) AS frequency_known,
     fq.period_days, fq.exempt AS frequency_exempt,
     l.raw AS license_raw, coalesce(l.status, 'missing') AS license_status,
-    coalesce(l.vocab, false) AS license_vocab, l.license_id
+    coalesce(l.vocab, false) AS license_vocab, l.license_id,
+    {shacl_cols}
 FROM _ds d
 LEFT JOIN _lk_date di ON di.raw = d.issued
 LEFT JOIN _lk_date dm ON dm.raw = d.modified
@@ -92,6 +102,7 @@ LEFT JOIN _lk_lic3 l
        ON l.license_raw IS NOT DISTINCT FROM d.license_raw
       AND l.license_url_raw IS NOT DISTINCT FROM d.license_url_raw
       AND l.license_title_raw IS NOT DISTINCT FROM d.license_title_raw
+{shacl_join}
 """
     own_present = "(ol.status IS NOT NULL AND ol.status <> 'missing')"
     link_cols = (

@@ -11,6 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from checks.compliance import SHACL_STATUS_SQL
 from checks.facts import (
     ACCESS_RIGHTS_PATTERN,
     CONTACT_URL_PATTERN,
@@ -43,6 +44,7 @@ def rule_texts() -> dict[str, str]:
     texts |= {f"check:{k}": r.sql for k, r in CHECK_RULES.items()}
     texts |= {f"evidence:{k}": sql for k, (_, sql) in EVIDENCE.items()}
     texts |= {"released:distribution": RELEASE_UNIT_SQL, "released:dataset": RELEASED_SQL}
+    texts |= {"shacl:status": SHACL_STATUS_SQL}
     texts |= {
         "url": URL_PATTERN,
         "email": EMAIL_PATTERN,

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from checks.compliance import VIOLATION_EVIDENCE_SQL, violation_evidence
 from checks.facts import (
     Facts,
 )
@@ -106,7 +107,14 @@ INDICATOR_RULES: dict[str, Rule] = {
         ),
         _keyed("non-proprietary", _format_property("fmt_np", "proprietary-format")),
         _keyed("machine-readable", _format_property("fmt_mr", "not-machine-readable")),
-        Rule("dcat-ap-compliance", lambda f: NA, f"'{NA}'"),
+        Rule(
+            "dcat-ap-compliance",
+            lambda f: {"conforms": None, "violates": "dcat-ap-violation"}.get(
+                f["shacl_status"], NA
+            ),
+            "CASE shacl_status WHEN 'conforms' THEN NULL WHEN 'violates' THEN 'dcat-ap-violation' "
+            f"ELSE '{NA}' END",
+        ),
         _keyed(
             "license",
             Rule(
@@ -383,4 +391,5 @@ EVIDENCE: dict[str, tuple[Callable[[Facts, Facts], str | None], str]] = {
         "|| CASE WHEN s.days_late = 1 THEN ' day late' ELSE ' days late' END",
     ),
     "unknown-frequency": (lambda s, u: s["frequency_raw"], "s.frequency_raw"),
+    "dcat-ap-violation": (lambda s, u: violation_evidence(s), VIOLATION_EVIDENCE_SQL),
 }

@@ -50,4 +50,11 @@ def notes(min_judged: int, min_judged_share: float) -> tuple[str, ...]:
         "One failure is not dead: a link counts as dead (reachability fails, 0 stars, "
         "not released) only after it failed on two checks at least 24 h apart with no success in "
         "between, or answered 410 Gone; until then it is failing, not judged either way.",
+        "2026.12-2: DCAT-AP compliance (30 points) is judged where the snapshot was validated with "
+        "GovData's SHACL shapes (its DCAT-AP.de profile, default 2.0 + Konventionen): a dataset "
+        "passes with no Violation and fails with one on a field its platform can supply "
+        "(finding dcat-ap-violation); a dataset whose only Violations are on fields the "
+        "platform's API cannot supply, or only an aggregator sets, is not judged, nor is one "
+        "whose graph could not be built; without a validation the indicator stays not checked. "
+        "Other points are unchanged.",
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from checks.compliance import NO_SHACL
 from checks.facts import Facts, counted_units, dataset_facts, dataset_license, distribution_facts
 from checks.licenses import LICENSE_RANK
 from checks.metadata import CHECK_RULES, EVIDENCE, INDICATOR_RULES, NA, released
@@ -42,9 +43,12 @@ def assess_dataset(
     now: datetime,
     method: Method = CURRENT,
     links: Mapping[str, str] | None = None,
+    shacl: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[dict], dict[str, tuple[int, int]], Facts]:
-    """One dataset: its findings and, per indicator, (units passed, units failed)."""
+    """One dataset: its findings and, per indicator, (units passed, units failed).
+    ``shacl``: :func:`checks.compliance.shacl_facts` of the snapshot (None: not validated)."""
     s = dataset_facts(ds, now, method)
+    s.update((shacl or {}).get(ds.get("dataset_id"), NO_SHACL))
     ds_lic = dataset_license(
         ds.get("license_raw"), ds.get("license_url_raw"), ds.get("license_title_raw")
     )
@@ -142,6 +146,7 @@ def assess_records(
     now: datetime,
     method: Method = CURRENT,
     links: Mapping[str, str] | None = None,
+    shacl: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RecordAssessment:
     """Assess a snapshot one dataset at a time (what the set-based SQL computes in bulk)."""
     if now.tzinfo is None:
@@ -155,7 +160,9 @@ def assess_records(
     shares = {"open": [0, 0], "mr": [0, 0], "np": [0, 0], "on_time": [0, 0], "released": [0, 0]}
     unverified = 0
     for ds in datasets:
-        f, counts, s = assess_dataset(ds, by_dataset.get(ds["dataset_id"], []), now, method, links)
+        f, counts, s = assess_dataset(
+            ds, by_dataset.get(ds["dataset_id"], []), now, method, links, shacl
+        )
         findings.extend(f)
         for key, (p, n) in counts.items():
             total[key][0] += p

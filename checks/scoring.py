@@ -10,7 +10,11 @@ its own units (a dataset's score is the MQA score of a catalogue holding only th
 An indicator that cannot be judged is *not checked*: it counts neither for nor against, and
 scores say how many points were assessable. ``requires="link-checks"`` indicators are judged
 only for distributions whose URL has a link-check result (ok or dead); ``requires="shacl"``
-is never judged yet (CKAN JSON is not DCAT-AP RDF).
+(``dcat-ap-compliance``) only for datasets the snapshot's SHACL validation judged (the
+``shacl_datasets`` of its DCAT-AP.de profile, ``warehouse/schema_shacl.sql``): a dataset passes
+when it has no Violation, fails when a Violation is on a field its platform can supply, and is
+not judged when its only Violations are on fields the platform's API cannot supply
+(``unknowable``), when its graph could not be built, or when no validation ran.
 
 A **check** is a finding code: a stable kebab-case name, a title, a severity, a fix hint, and
 the indicators whose points it can cost (none for the conformance, openness and freshness
@@ -69,7 +73,7 @@ from typing import Literal
 
 from checks.method_notes import notes
 
-METHOD_VERSION = "2026.12-1"
+METHOD_VERSION = "2026.12-2"
 
 Level = Literal["dataset", "distribution", "best-distribution"]
 Severity = Literal["error", "warning", "info"]
@@ -168,7 +172,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("format-vocabulary", "interoperability", "Format / media type from vocabulary", 10, "best-distribution", "the declared format or media type is an EU file type or IANA media type, or a label that maps to one"),
     Indicator("non-proprietary", "interoperability", "Non-proprietary", 20, "best-distribution", "the format (declared, else media type, else URL extension) is an open format"),
     Indicator("machine-readable", "interoperability", "Machine readable", 20, "best-distribution", "the format is machine-readable"),
-    Indicator("dcat-ap-compliance", "interoperability", "DCAT-AP compliance", 30, "dataset", "SHACL validation against DCAT-AP (not checked: CKAN JSON is not DCAT-AP RDF)", "shacl"),
+    Indicator("dcat-ap-compliance", "interoperability", "DCAT-AP compliance", 30, "dataset", "no SHACL Violation against the snapshot's DCAT-AP.de profile (default 2.0 + Konventionen; GovData's shapes); only Violations on fields the platform cannot supply: not judged", "shacl"),
     # Reusability (75)
     Indicator("license", "reusability", "Licence information", 20, "distribution", "a licence on the distribution, else on the dataset"),
     Indicator("license-vocabulary", "reusability", "Licence vocabulary", 10, "distribution", "that licence is one our licence table knows and has a DCAT-AP.de or EU vocabulary URI"),
@@ -207,6 +211,7 @@ CHECKS: tuple[Check, ...] = (
     Check("access-rights-not-in-vocabulary", "Access rights not from the EU vocabulary", "info", "dataset", "mqa", "Use an EU access-right URI such as http://publications.europa.eu/resource/authority/access-right/PUBLIC.", ("access-rights-vocabulary",)),
     Check("missing-contact-point", "No contact point", "warning", "dataset", "mqa", "Name a contact (maintainer) with an email address.", ("contact-point",)),
     Check("missing-publisher", "No publisher", "warning", "dataset", "mqa", "Name the publishing body.", ("publisher",)),
+    Check("dcat-ap-violation", "Not DCAT-AP.de conformant", "warning", "dataset", "mqa", "Fix the fields GovData's validator rejects: each violation is listed with the field and what to change.", ("dcat-ap-compliance",)),
     Check("missing-rights", "No rights statement", "info", "distribution", "mqa", "Add a rights statement (dct:rights) to the resource.", ("rights",)),
     Check("missing-byte-size", "No file size", "info", "distribution", "mqa", "Record the file size of the resource.", ("byte-size",)),
     Check("missing-issued", "No issue date", "info", "dataset", "mqa", "Record when the dataset was first published.", ("issued",)),

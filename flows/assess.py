@@ -33,6 +33,10 @@ content check before the portal's next snapshot gives its findings, copied into 
 at no points (``content_lookup``, same module; codes of kind ``content`` in the method table only);
 ``distribution_stars`` of the run gives the ``stars`` columns of the scores
 (``stars_lookup``), NULL when the link checker has not rated this snapshot.
+
+SHACL validation (issue 16, ``warehouse/schema_shacl.sql``): the snapshot's verdict per dataset
+under its DCAT-AP.de profile decides ``dcat-ap-compliance`` (``shacl_lookup``; statuses in
+``checks/compliance.py``); a snapshot never validated leaves it "not checked".
 """
 
 from __future__ import annotations
@@ -70,13 +74,14 @@ from warehouse.assess_inputs import (
     harvest_run,
     link_lookup,
     load_snapshot,
+    shacl_lookup,
     stars_lookup,
 )
 from warehouse.assessments import register_method, write_failed, write_ok
 from warehouse.store import AssessError
 
 _TEMP_TABLES = (
-    "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars "
+    "_ds _di _lk_fmt _lk_lic _lk_lic3 _lk_date _lk_freq _lk_links _lk_content _lk_stars _lk_shacl "
     "_dsf0 _difa _dif _dsf _evd _evu _cnt _fu _f"
 ).split()
 
@@ -246,9 +251,11 @@ def assess_run(
     *,
     expectations: bool = True,
     thresholds: Thresholds | None = None,
+    shacl_profile: str | None = None,
 ) -> AssessResult:
     """Assess one ok snapshot under `method`, replacing an earlier assessment of it under the
-    same method version. A Great Expectations error is recorded as a failed assessment and
+    same method version. ``shacl_profile``: the SHACL profile whose verdicts decide
+    ``dcat-ap-compliance`` (default: the one the snapshot was validated against). A Great Expectations error is recorded as a failed assessment and
     raised as AssessError."""
     row = harvest_run(con, run_id)
     if row is None:
@@ -274,10 +281,11 @@ def assess_run(
         load_snapshot(con, run_id)
         links = link_lookup(con, run_id, portal_id)
         content_lookup(con, run_id, portal_id)
+        shacl = shacl_lookup(con, run_id, shacl_profile) is not None
         phase("load")
         _build_lookups(con)
         phase("lookups")
-        for sql in facts_sql(now, method, links):
+        for sql in facts_sql(now, method, links, shacl):
             con.execute(sql)
         con.execute("DROP TABLE _di")  # its facts are in _dif now: free the memory
         update_stars = stars_lookup(con, run_id)

@@ -27,6 +27,8 @@ PINNED = {
     # + German licence spellings, generated exports counted once, headline threshold,
     # release-first fix order, hint texts
     "2026.12-1": "471dad1bc3e6e588",
+    # + DCAT-AP compliance judged from the snapshot's SHACL verdicts (dcat-ap-violation)
+    "2026.12-2": "817fa61b97db1d52",
 }
 
 

@@ -4,7 +4,8 @@
 into the temp tables ``_ds`` and ``_di``; :func:`link_lookup`, :func:`content_lookup` and
 :func:`stars_lookup` fill ``_lk_links``, ``_lk_content`` and ``_lk_stars`` from the link
 checker's tables, each result bounded by the start of the portal's next ok snapshot (so an old
-snapshot replays with the link state of its day); :func:`expectation_frames` gives the stored
+snapshot replays with the link state of its day); :func:`shacl_lookup` fills ``_lk_shacl``
+from the snapshot's SHACL verdicts (``shacl_*``); :func:`expectation_frames` gives the stored
 tables the Great Expectations suites validate. The orchestration is ``flows/assess.py``.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from checks.assess_sql_facts import url_signature_select
+from checks.compliance import DASHBOARD_PROFILE, SHACL_STATUS_SQL
 from checks.stars import STARS_SQL
 
 
@@ -164,6 +166,50 @@ def link_lookup(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> 
         [run_id, portal_id],
     )
     return True
+
+
+def shacl_profile(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The DCAT-AP.de profile the snapshot was validated against without error (the latest
+    such validation if there are several; the dashboard profile is scored apart), or None."""
+    row = con.execute(
+        "SELECT profile FROM shacl_runs WHERE run_id = ? AND error IS NULL AND profile <> ? "
+        "ORDER BY validated_at DESC, profile LIMIT 1",
+        [run_id, DASHBOARD_PROFILE],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def shacl_lookup(
+    con: duckdb.DuckDBPyConnection, run_id: str, profile: str | None = None
+) -> str | None:
+    """Fill ``_lk_shacl(dataset_id, shacl_profile, shacl_status, shacl_violations)`` from the
+    run's ``shacl_datasets`` / ``shacl_results`` of `profile` (default :func:`shacl_profile`):
+    :mod:`checks.compliance` says what each status means. Returns the profile read, None
+    when the snapshot has no validation (then the indicator stays "not checked")."""
+    if profile is None:
+        profile = shacl_profile(con, run_id)
+    if profile is None:
+        return None
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_shacl AS
+        WITH v AS (
+            SELECT dataset_id,
+                   count(*) FILTER (WHERE severity = 'Violation' AND NOT unknowable) AS violations
+            FROM shacl_results WHERE run_id = $run AND profile = $profile GROUP BY dataset_id
+        ),
+        d AS (
+            SELECT s.dataset_id, s.profile, s.conforms, coalesce(v.violations, 0) AS violations
+            FROM shacl_datasets s LEFT JOIN v USING (dataset_id)
+            WHERE s.run_id = $run AND s.profile = $profile
+        )
+        SELECT dataset_id, profile AS shacl_profile, {SHACL_STATUS_SQL} AS shacl_status,
+               violations AS shacl_violations
+        FROM d
+        """,
+        {"run": run_id, "profile": profile},
+    )
+    return profile
 
 
 # The columns the checks read (the rest, raw JSON above all, stays on disk).
