@@ -4,12 +4,17 @@ Rows come from :func:`flows.findings.fix_list`: one per dataset and finding code
 the dataset's rank, with ``rank``, ``dataset_id``, ``dataset_title``, ``landing_page``,
 ``dataset_points_gain``, ``dataset_released``, ``release_fixes``, ``code``,
 ``blocks_release``, ``severity``, ``title``, ``points_lost``, ``distributions``, ``evidence``
-and ``fix``.
+and ``fix``; a ``dcat-ap-violation`` row also has ``violations``: the SHACL results behind it
+(``path``, ``distribution_id``, ``focus``, ``value``, ``constraint_component``, the shape's
+``message_en`` / ``message_de``), each shown with a plain-words fix hint
+(:func:`dashboards.i18n.shacl_fix`).
 """
 
 from __future__ import annotations
 
 import json
+
+from dashboards.i18n import shacl_texts
 
 #: The fields of one finding in a row, in output order.
 FINDING_KEYS = (
@@ -69,7 +74,30 @@ def render_table(assessment: dict, rows: list[dict]) -> str:
             + (f"  [{evidence}]" if evidence else "")
         )
         lines.append(f"              fix: {r['fix']}")
+        for v in r.get("violations") or ():
+            message, hint = shacl_texts("en", v)
+            where = f" (distribution {v['distribution_id']})" if v.get("distribution_id") else ""
+            lines.append(
+                f"              - {v['path'] or '?'}{where}: {_evidence_short(message, 90)}"
+            )
+            lines.append(f"                fix: {hint}")
     return "\n".join(lines) + "\n"
+
+
+def violation_texts(violations: list[dict] | None, lang: str = "en") -> list[dict]:
+    """Each SHACL violation with its ``message`` and plain-words ``fix`` in `lang`."""
+    out = []
+    for v in violations or ():
+        message, hint = shacl_texts(lang, v)
+        out.append({**v, "message": message, "fix": hint})
+    return out
+
+
+def csv_row(r: dict) -> dict:
+    """A fix-list row for the CSV: the violations as one text cell ("path: message | ...")."""
+    texts = violation_texts(r.get("violations"))
+    cell = " | ".join(f"{v['path'] or '?'}: {v['message']} (fix: {v['fix']})" for v in texts)
+    return {**r, "violations": cell or None}
 
 
 def group_by_dataset(
@@ -93,7 +121,10 @@ def group_by_dataset(
             if orgs is not None:
                 d["organization"] = orgs.get(r["dataset_id"])
             d["findings"] = []
-        d["findings"].append({k: r[k] for k in FINDING_KEYS})
+        finding = {k: r[k] for k in FINDING_KEYS}
+        if "violations" in r:
+            finding["violations"] = violation_texts(r["violations"])
+        d["findings"].append(finding)
     return list(datasets.values())
 
 

@@ -1,7 +1,8 @@
 """The scorecard's words in English and German, and numbers written the way each language does.
 
 The words are data: ``dashboards/words/<lang>.json`` holds one language's tables (``ui``,
-``plurals``, ``bands``, ``dimensions``, ``terms``; German also ``checks`` and ``indicators``).
+``plurals``, ``bands``, ``dimensions``, ``terms``, ``shacl_fixes``; German also ``checks`` and
+``indicators``).
 ``{MAX_POINTS}`` in a word stands for :data:`checks.scoring.MAX_POINTS`. Check titles, fix hints
 and indicator texts come from ``checks.scoring`` (English, the code's own table);
 :data:`CHECKS_DE` and :data:`INDICATORS_DE` give them in German, keyed by the same codes. A code
@@ -76,6 +77,37 @@ def check_text(lang: str, code: str, title: str | None, fix: str | None) -> tupl
     if lang == "de" and code in CHECKS_DE:
         return CHECKS_DE[code]
     return title or code, fix or ""
+
+
+# plain-words fix hints of SHACL results: by the result's path (a CURIE), else by its
+# constraint component ("component:<local name>"), else "default"
+SHACL_FIXES: dict[str, dict[str, str]] = {lang: t["shacl_fixes"] for lang, t in _TABLES.items()}
+
+
+def shacl_fix(lang: str, path: str | None, component: str | None) -> str:
+    """The fix hint of one SHACL result in `lang` (``dcterms:`` is read as ``dct:``)."""
+    hints = SHACL_FIXES.get(lang, SHACL_FIXES["en"])
+    if path and path.startswith("dcterms:"):
+        path = "dct:" + path[len("dcterms:") :]
+    for key in (path, f"component:{component}" if component else None):
+        if key and key in hints:
+            return hints[key]
+    return hints["default"]
+
+
+def shacl_message(lang: str, message_de: str | None, message_en: str | None) -> str:
+    """The shape's own message in `lang`, else in the other language."""
+    first, second = (message_de, message_en) if lang == "de" else (message_en, message_de)
+    return first or second or ""
+
+
+def shacl_texts(lang: str, v: dict) -> tuple[str, str]:
+    """(message, fix hint) of one SHACL result row (``path``, ``constraint_component``,
+    ``message_de``, ``message_en``) in `lang`."""
+    return (
+        shacl_message(lang, v.get("message_de"), v.get("message_en")),
+        shacl_fix(lang, v.get("path"), v.get("constraint_component")),
+    )
 
 
 def indicator_text(lang: str, indicator_id: str, label: str, passes_when: str) -> tuple[str, str]:

@@ -128,6 +128,9 @@ class Words:
     def check(self, code: str, title: str | None, fix: str | None) -> tuple[str, str]:
         return i18n.check_text(self.lang, code, title, fix)
 
+    def shacl(self, v: dict) -> tuple[str, str]:  # (the shape's message, a fix hint)
+        return i18n.shacl_texts(self.lang, v)
+
     def day(self, value: datetime | None) -> str:
         return i18n.day(value)
 

@@ -16,7 +16,7 @@ from datetime import UTC
 import duckdb
 
 from checks.export import write_csv
-from dashboards.fixlist import FINDING_KEYS, render_json, render_table
+from dashboards.fixlist import FINDING_KEYS, csv_row, render_json, render_table
 from flows.adapters.errors import printable
 from warehouse import findings
 from warehouse.site import has_table
@@ -72,7 +72,14 @@ def fix_list(
             f"no assessment of {what} in the warehouse; run 'odwatch assess' "
             f"(assessed portals: {', '.join(known) or 'none'})"
         )
-    return assessment, findings.fix_rows(con, assessment)
+    rows = findings.fix_rows(con, assessment)
+    flagged = [r["dataset_id"] for r in rows if r["code"] == "dcat-ap-violation"]
+    if flagged:  # the SHACL Violations behind the finding, each with its field and message
+        violations = findings.shacl_violations(con, assessment["run_id"], flagged)
+        for r in rows:
+            if r["code"] == "dcat-ap-violation":
+                r["violations"] = violations.get(r["dataset_id"], [])
+    return assessment, rows
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
@@ -90,7 +97,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         keep = {r["dataset_id"] for r in rows if r["rank"] <= args.limit}
         rows = [r for r in rows if r["dataset_id"] in keep]
     if args.format == "csv":
-        write_csv(rows, FIX_COLUMNS, sys.stdout)
+        write_csv([csv_row(r) for r in rows], (*FIX_COLUMNS, "violations"), sys.stdout)
     elif args.format == "json":
         sys.stdout.write(render_json(assessment, rows))
     else:

@@ -94,14 +94,14 @@ def test_findings_csv_is_ranked_and_safe_for_spreadsheets(warehouse, capsys):
     lines = out.split("\r\n")
     assert lines[0] == (
         "rank,dataset_id,dataset_title,landing_page,dataset_points_gain,dataset_released,code,"
-        "blocks_release,severity,title,points_lost,distributions,evidence,fix"
+        "blocks_release,severity,title,points_lost,distributions,evidence,fix,violations"
     )
     # the title is neutralised: a spreadsheet shows it as text and runs nothing; the finding
     # that keeps dataset a from being really released (its licence is not known) comes first
     assert lines[1] == (
         '1,a,"\'=HYPERLINK(""http://evil.example"",""click"")",https://portal.example/dataset/a,'
         "165.0,False,unknown-license,True,warning,Licence not recognised,10.0,1,"
-        "Nutzungsbedingungen der Stadt,Use a standard licence id or URI; odwatch cannot tell what this value allows."
+        "Nutzungsbedingungen der Stadt,Use a standard licence id or URI; odwatch cannot tell what this value allows.,"
     )
     rows = [
         (r["rank"], r["dataset_id"], r["dataset_points_gain"], r["code"], r["points_lost"], r["distributions"], r["evidence"])

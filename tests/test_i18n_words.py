@@ -7,7 +7,7 @@ import json
 from checks.scoring import MAX_POINTS
 from dashboards import i18n
 
-TABLES = ("ui", "plurals", "bands", "dimensions", "terms")
+TABLES = ("ui", "plurals", "bands", "dimensions", "terms", "shacl_fixes")
 
 
 def _raw(lang: str) -> dict:

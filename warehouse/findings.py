@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from checks.scoring import fix_order_sql, release_fix_sql
+from warehouse.assess_inputs import shacl_profile
 from warehouse.site import LIST_LIMIT, rows
 
 FINDING_COLUMNS = (
@@ -215,6 +216,34 @@ def fix_rows(con: duckdb.DuckDBPyConnection, assessment: dict) -> list[dict]:
     )
     names = [d[0] for d in rows.description]
     return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+
+SHACL_VIOLATION_COLUMNS = (
+    "distribution_id", "focus", "path", "value", "source_shape", "constraint_component",
+    "message_de", "message_en",
+)  # fmt: skip
+
+
+def shacl_violations(
+    con: duckdb.DuckDBPyConnection, run_id: str, dataset_ids: Sequence[str]
+) -> dict[str, list[dict]]:
+    """The Violations behind each ``dcat-ap-violation`` finding of `run_id`: per dataset, the
+    results of the profile the assessment read (:func:`warehouse.assess_inputs.shacl_profile`)
+    that count (severity Violation, not unknowable), the dataset's own first."""
+    profile = shacl_profile(con, run_id)
+    if profile is None or not dataset_ids:
+        return {}
+    cur = con.execute(
+        f"SELECT dataset_id, {', '.join(SHACL_VIOLATION_COLUMNS)} FROM shacl_results "
+        "WHERE run_id = ? AND profile = ? AND severity = 'Violation' AND NOT unknowable "
+        "AND list_contains(?, dataset_id) "
+        "ORDER BY dataset_id, distribution_id NULLS FIRST, path, focus, message_en",
+        [run_id, profile, list(dataset_ids)],
+    )
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in cur.fetchall():
+        out[row[0]].append(dict(zip(SHACL_VIOLATION_COLUMNS, row[1:], strict=True)))
+    return dict(out)
 
 
 class FindingsExport:
