@@ -36,11 +36,14 @@ at no points (``content_lookup``, same module; codes of kind ``content`` in the 
 
 SHACL validation (issue 16, ``warehouse/schema_shacl.sql``): the snapshot's verdict per dataset
 under its DCAT-AP.de profile decides ``dcat-ap-compliance`` (``shacl_lookup``; statuses in
-``checks/compliance.py``); a snapshot never validated leaves it "not checked".
+``checks/compliance.py``); a snapshot never validated leaves it "not checked". The GovData
+dashboard profile (``checks/dashboard.py``) is judged in the same pass and stored apart
+(``warehouse/dashboard.py``), with the licence list read from GovData's shapes at run time.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -53,6 +56,7 @@ import duckdb
 
 from checks.assess_sql_facts import evaluate_sql, facts_sql
 from checks.assess_sql_scores import finding_units_sql, findings_sql
+from checks.dashboard import LicenseList, LicenseListError, load_license_list
 from checks.expectations import Thresholds
 from checks.facts import (
     dataset_license,
@@ -68,6 +72,7 @@ from checks.scoring import (
     MAX_POINTS,
     Method,
 )
+from warehouse import dashboard
 from warehouse.assess_inputs import (
     content_lookup,
     expectation_frames,
@@ -221,6 +226,15 @@ def _build_lookups(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@functools.cache
+def _license_list() -> tuple[LicenseList | None, str | None]:
+    """GovData's licence list, read once per process (or the one line saying why not)."""
+    try:
+        return load_license_list(), None
+    except LicenseListError as exc:
+        return None, str(exc)
+
+
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     for name in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -320,6 +334,8 @@ def assess_run(
             started,
             update_stars,
         )
+        if method is CURRENT:  # the dashboard profile is no MQA method: judged by the current code
+            dashboard.judge(con, run_id, portal_id, *_license_list())
         phase("write")
     finally:
         _drop_temp(con)
