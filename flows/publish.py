@@ -36,6 +36,7 @@ from dashboards.summary import SiteResult, artifact_rows, scorecard_markdown, su
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.findings import fix_list
+from warehouse import dashboard
 from warehouse import findings as fixes
 from warehouse import site as rows
 from warehouse.store import WarehouseError
@@ -69,6 +70,8 @@ def city_data(con: duckdb.DuckDBPyConnection, row: dict) -> City:
     """One city's fix list and its changes since the previous snapshot (same method)."""
     if not row["assessment_id"]:
         return City(row, [], None)
+    # the GovData dashboard score beside MQA: the verdicts the assessment stored
+    row["dashboard"] = dashboard.portal_scores(con, [row["run_id"]]).get(row["run_id"])
     _, fix_rows = fix_list(con, row["portal_id"])
     found = None
     prev = fixes.previous_assessment(con, row["previous_run_id"], row["method_version"])

@@ -147,3 +147,29 @@ def test_without_the_shapes_one_line_and_the_assessment_goes_on(tmp_path, corpus
         w.close()
     finally:
         assess._license_list.cache_clear()
+
+
+def test_the_city_page_shows_the_dashboard_score_beside_mqa(wh, tmp_path):
+    from assess_helpers import portal
+
+    from flows.publish import build_site
+
+    build_site(wh.con, [portal("rostock"), portal("destatis")], tmp_path / "site")
+    page = (tmp_path / "site" / "en" / "city" / "rostock.html").read_text(encoding="utf-8")
+    assert (
+        '<div class="card" data-key="dashboard_score" data-value="60.0000000000001">'
+        '<div class="big">60\u202f%</div><div class="label"><a href="#dashboard">GovData dashboard</a>'
+    ) in page
+    # conformant as written: 0 %; open after normalising the spelling: 100 %
+    assert (
+        '<tr data-criterion="license_open"><td>an open licence from the list</td>'
+        '<td class="num" data-value="0.0">0.0\u202f%</td>'
+        '<td class="num" data-value="1.0">100.0\u202f%</td></tr>'
+    ) in page
+    assert "100 not judged (no dashboard validation)" in page
+    de = (tmp_path / "site" / "de" / "city" / "destatis.html").read_text(encoding="utf-8")
+    assert (
+        '<div class="big">100\u202f%</div><div class="label"><a href="#dashboard">GovData-Dashboard</a>'
+        in de
+    )
+    assert "eine offene Lizenz aus der Liste" in de
