@@ -1,6 +1,7 @@
-"""Harvest of a large CKAN catalogue: odwatch vs `ckanapi dump datasets --all`, side by side.
+"""Harvest of a large CKAN catalogue: `odwatch harvest` vs `ckanapi dump datasets --all` and the
+fetch floor (one requests.Session fetching the same pages, bodies discarded), side by side.
 
-Both run as child processes against the same local catalogue server (bench/catalogue_server.py,
+All three run as child processes against the same local catalogue server (bench/catalogue_server.py,
 its own process); wall time and peak RSS (os.wait4) of each child are reported.
 
     python bench/bench_harvest.py [--sizes 10000 100000] [--corpus ../shared/corpus]
@@ -18,20 +19,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ODWATCH = """
-import sys
-from flows.adapters.http import make_session
-from flows.config import Portal
-from flows.harvest import harvest_portal
-from warehouse.records import Warehouse
-url, path = sys.argv[1], sys.argv[2]
-with Warehouse(path) as wh:
-    # politeness lifted (ckanapi has none for localhost either): measures odwatch, not the gate
-    r = harvest_portal(Portal(id="big", title="b", city="b", platform="ckan", url=url), wh,
-                       make_session(per_host_rate=0))
-print(r.line(), file=sys.stderr)
-assert r.status == "ok", r.error
+FLOOR = """
+import sys, requests
+url, n = sys.argv[1], int(sys.argv[2])
+s = requests.Session()
+for start in range(0, n, 1000):  # the pages odwatch asks for, in its order; bodies discarded
+    r = s.get(url + "/api/3/action/package_search", params={"q": "*:*", "sort":
+              "metadata_created asc, name asc", "start": start, "rows": 1000}, timeout=120)
+    r.raise_for_status()
+    r.content
 """
+
+
+def odwatch_cmd(py: str, url: str, tmp: Path) -> list[str]:
+    """`odwatch harvest` as a user runs it, politeness lifted (ckanapi has none for
+    127.0.0.1 either): measures odwatch, not the gate."""
+    portals = tmp / "portals.yaml"
+    portals.write_text(
+        f"portals:\n  - {{id: big, title: b, city: b, platform: ckan, url: '{url}'}}\n"
+    )
+    return [py, "-m", "flows.cli", "harvest", "--portals", str(portals)] + [
+        "--warehouse", str(tmp / "w.duckdb"), "--per-host-rate", "0", "--retries", "0"
+    ]  # fmt: skip
 
 
 def run_child(cmd: list[str]) -> tuple[float, float, int]:
@@ -51,11 +60,15 @@ def run_child(cmd: list[str]) -> tuple[float, float, int]:
     return elapsed, usage.ru_maxrss / 1024, proc.returncode
 
 
+def row(n: int, tool: str, t: float, rss: float) -> None:
+    print(f"| {n:,} | {tool} | {t:.1f} | {rss:.0f} | {n / t:,.0f} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
-    ap.add_argument("--ckanapi-processes", type=int, default=1)
+    ap.add_argument("--ckanapi-processes", type=int, default=2)
     args = ap.parse_args()
     py = sys.executable
     ckanapi = str(Path(py).with_name("ckanapi"))
@@ -72,11 +85,11 @@ def main() -> None:
             port = int(server.stdout.readline().split()[1])
             url = f"http://127.0.0.1:{port}"
             with tempfile.TemporaryDirectory() as tmp:
-                t, rss, _ = run_child([py, "-c", ODWATCH, url, str(Path(tmp) / "w.duckdb")])
-                print(
-                    f"| {n:,} | odwatch harvest -> DuckDB | {t:.1f} | {rss:.0f} | {n / t:,.0f} |",
-                    flush=True,
-                )
+                tf, rssf, _ = run_child([py, "-c", FLOOR, url, str(n)])
+                row(n, "fetch floor (one requests.Session, same pages)", tf, rssf)
+                t, rss, _ = run_child(odwatch_cmd(py, url, Path(tmp)))
+                size = sum(f.stat().st_size for f in Path(tmp).glob("w.duckdb*"))
+                row(n, f"odwatch harvest -> DuckDB ({size / 2**20:,.0f} MB warehouse)", t, rss)
                 t2, rss2, _ = run_child(
                     [
                         ckanapi,
@@ -92,13 +105,10 @@ def main() -> None:
                         url,
                     ]
                 )
+                row(n, f"ckanapi dump datasets --all -p {args.ckanapi_processes}", t2, rss2)
                 print(
-                    f"| {n:,} | ckanapi dump datasets --all -p {args.ckanapi_processes} | {t2:.1f} | {rss2:.0f} "
-                    f"| {n / t2:,.0f} |",
-                    flush=True,
-                )
-                print(
-                    f"|  | ratio ckanapi/odwatch | {t2 / t:.1f}x | {rss2 / rss:.2f}x | |",
+                    f"|  | ratios: ckanapi/odwatch {t2 / t:.1f}x, odwatch/floor {t / tf:.1f}x "
+                    f"| | {rss2 / rss:.2f}x | |",
                     flush=True,
                 )
         finally:

@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -134,6 +134,17 @@ def prefetch(batches: Iterator[list[dict]], depth: int = 1) -> Iterator[list[dic
         thread.join(timeout=5)
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far one portal's harvest is, after each stored page: requests made, datasets
+    stored, and the portal's own count once it has said it (None before, or never)."""
+
+    portal_id: str
+    requests: int
+    datasets: int
+    expected: int | None
+
+
 @dataclass
 class Fetched:
     """What the fetch half of a harvest left in a warehouse: the run's pages and rows."""
@@ -150,6 +161,7 @@ def fetch_portal(
     wh: Warehouse,
     prev: PreviousSnapshot | None,
     session: requests.Session | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Fetched:
     """Fetch and parse one portal into `wh` under a new 'running' run: every response into
     raw_pages, the parsed rows into dataset_rows / distribution_rows. Changes only, if
@@ -184,6 +196,9 @@ def fetch_portal(
                 distributions.extend(dists)
             fetched += wh.add_records("dataset_rows", datasets)
             wh.add_records("distribution_rows", distributions)
+            if progress is not None and stats_out:
+                stats = stats_out[0]
+                progress(Progress(portal.id, stats.requests, fetched, stats.expected_count))
     except PortalError as exc:
         return Fetched(run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, exc)
     except BaseException as exc:
@@ -256,9 +271,13 @@ def complete_run(
 
 
 def harvest_portal(
-    portal: Portal, wh: Warehouse, session: requests.Session | None = None
+    portal: Portal,
+    wh: Warehouse,
+    session: requests.Session | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> HarvestResult:
     """Fetch, parse and store one portal; a portal's failure is recorded, not raised.
+    `progress` is called after each stored page (`odwatch harvest`'s progress bars).
 
     Unexpected exceptions (bugs) are recorded as a failed run too, then re-raised.
     """
@@ -267,7 +286,7 @@ def harvest_portal(
         if incremental(portal.platform)
         else None
     )
-    return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session))
+    return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session, progress))
 
 
 # ---------------------------------------------------------------- staged harvests

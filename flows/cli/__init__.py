@@ -1,6 +1,6 @@
 """The `odwatch` command. stdout carries data, stderr carries progress and errors.
 
-One module per command (run, publish, demo, assess, findings, check_links, reparse, serve for
+One module per command (run, harvest, publish, demo, assess, findings, check_links, reparse, serve for
 `server` and `serve`, status), each with its cmd_* function and register(subparsers); the
 shared options and exit codes are in common.py. Here: the parser, the stop handlers, main().
 """
@@ -21,6 +21,7 @@ from flows.cli import (
     check_links,
     demo,
     findings,
+    harvest,
     publish,
     reparse,
     run,
@@ -53,7 +54,7 @@ __all__ = [
     "main",
 ]
 # In the order `odwatch --help` lists them.
-COMMANDS = (run, publish, demo, assess, findings, check_links, reparse, serve, status)
+COMMANDS = (run, harvest, publish, demo, assess, findings, check_links, reparse, serve, status)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,7 +36,7 @@ def say(line: str) -> None:
     print(f"odwatch: {line}", file=sys.stderr, flush=True)
 
 
-def common(p: argparse.ArgumentParser, portals: bool = True) -> None:
+def common(p: argparse.ArgumentParser, portals: bool = True, site: bool = True) -> None:
     """--portals, --warehouse, --site, -v: the options most commands take."""
     if portals:
         p.add_argument(
@@ -51,17 +51,18 @@ def common(p: argparse.ArgumentParser, portals: bool = True) -> None:
         metavar="PATH",
         help=f"DuckDB warehouse file (default {DEFAULT_PATH})",
     )
-    p.add_argument(
-        "--site",
-        default=DEFAULT_SITE,
-        metavar="DIR",
-        help=f"where the site is written (default {DEFAULT_SITE})",
-    )
+    if site:
+        p.add_argument(
+            "--site",
+            default=DEFAULT_SITE,
+            metavar="DIR",
+            help=f"where the site is written (default {DEFAULT_SITE})",
+        )
     p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's own log lines")
 
 
 def harvest_opts(p: argparse.ArgumentParser) -> None:
-    """The options of the commands that harvest (run, demo)."""
+    """The options of the commands that harvest (run, harvest, demo)."""
     p.add_argument(
         "--retries",
         type=int,
