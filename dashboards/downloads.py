@@ -28,6 +28,9 @@ LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 
 _T = "TIMESTAMPTZ"
+# the GovData dashboard profile's portal figures in the scores table (score in percent, the
+# rest shares of datasets): licences as written and after normalising
+DASHBOARD_DOWNLOAD = ("score", "license_listed", "license_open", "license_open_normalised")
 SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rank", "INTEGER"), ("portal_id", "VARCHAR"), ("kind", "VARCHAR"), ("city", "VARCHAR"),
     ("title", "VARCHAR"),
@@ -46,6 +49,7 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("released_change", "DOUBLE"), ("previous_points", "DOUBLE"), ("city_change", "DOUBLE"),
     ("method_change", "DOUBLE"), ("previous_method_version", "VARCHAR"),
     ("last_status", "VARCHAR"), ("last_started", _T),
+    *((f"govdata_dashboard_{k}", "DOUBLE") for k in DASHBOARD_DOWNLOAD),
 )  # fmt: skip
 HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("portal_id", "VARCHAR"), ("run_id", "VARCHAR"), ("snapshot_at", _T),

@@ -31,6 +31,7 @@ import duckdb
 from checks.scoring import CURRENT
 from dashboards import downloads, render
 from dashboards import site as pages
+from dashboards.downloads import DASHBOARD_DOWNLOAD
 from dashboards.site import City, SiteData
 from dashboards.summary import SiteResult, artifact_rows, scorecard_markdown, summary_lines
 from flows import __version__
@@ -62,16 +63,21 @@ class PublishError(WarehouseError):
 
 
 def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> SiteData:
-    """Everything the site shows, as rows, the portals ranked."""
-    return pages.site_data(portals, **rows.site_rows(con, [p.id for p in portals]))
+    """Everything the site shows, as rows, the portals ranked; each row with its GovData
+    dashboard score (``dashboard``: the verdicts the assessment stored, None without)."""
+    data = pages.site_data(portals, **rows.site_rows(con, [p.id for p in portals]))
+    scores = dashboard.portal_scores(con, [r["run_id"] for r in data.ranking if r.get("run_id")])
+    for r in data.ranking:
+        g = r["dashboard"] = scores.get(r.get("run_id"))
+        for key in DASHBOARD_DOWNLOAD:
+            r[f"govdata_dashboard_{key}"] = g[key] if g else None
+    return data
 
 
 def city_data(con: duckdb.DuckDBPyConnection, row: dict) -> City:
     """One city's fix list and its changes since the previous snapshot (same method)."""
     if not row["assessment_id"]:
         return City(row, [], None)
-    # the GovData dashboard score beside MQA: the verdicts the assessment stored
-    row["dashboard"] = dashboard.portal_scores(con, [row["run_id"]]).get(row["run_id"])
     _, fix_rows = fix_list(con, row["portal_id"])
     found = None
     prev = fixes.previous_assessment(con, row["previous_run_id"], row["method_version"])

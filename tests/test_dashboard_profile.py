@@ -173,3 +173,11 @@ def test_the_city_page_shows_the_dashboard_score_beside_mqa(wh, tmp_path):
         in de
     )
     assert "eine offene Lizenz aus der Liste" in de
+    import csv
+
+    with (tmp_path / "site" / "downloads" / "scores.csv").open(encoding="utf-8") as f:
+        scores = {r["portal_id"]: r for r in csv.DictReader(f)}
+    cols = ("govdata_dashboard_score", "govdata_dashboard_license_listed",
+            "govdata_dashboard_license_open", "govdata_dashboard_license_open_normalised")  # fmt: skip
+    assert [round(float(scores["rostock"][c]), 4) for c in cols] == [60.0, 0.0, 0.0, 1.0]
+    assert [round(float(scores["destatis"][c]), 4) for c in cols] == [100.0, 1.0, 1.0, 1.0]
