@@ -187,9 +187,75 @@ def _shared_server_pid(config: pytest.Config) -> int | None:
     return json.loads(info.read_text()).get("pid") if info.exists() else None
 
 
+# ODWATCH_TEST_CPU_REPORT=1: CPU time (user+sys) per test file, the process running it plus
+# every child it waited for (subprocess CLIs, Prefect servers of a test's own), setup and
+# teardown included; each xdist worker sends its figures to the main process, which prints
+# them at the end (most expensive first) and, with ODWATCH_TEST_CPU_REPORT=FILE.json, writes
+# them there. Processes nobody waits for (the shared Prefect server) are reported apart.
+CPU_REPORT = os.environ.get("ODWATCH_TEST_CPU_REPORT", "")
+_cpu_by_file: dict[str, float] = {}
+
+
+def _cpu_now() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    if not CPU_REPORT:
+        yield
+        return
+    before = _cpu_now()
+    yield
+    name = item.path.name
+    _cpu_by_file[name] = _cpu_by_file.get(name, 0.0) + _cpu_now() - before
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if CPU_REPORT and workeroutput is not None:
+        workeroutput["odwatch_cpu"] = json.dumps({"files": _cpu_by_file, "total": _cpu_now()})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    said = getattr(node, "workeroutput", {}).get("odwatch_cpu")
+    if said:
+        got = json.loads(said)
+        for name, cpu in got["files"].items():
+            _cpu_by_file[name] = _cpu_by_file.get(name, 0.0) + cpu
+        _cpu_workers.append(got["total"])
+
+
+_cpu_workers: list[float] = []
+
+
+def _cpu_report(terminalreporter) -> None:
+    files = sorted(_cpu_by_file.items(), key=lambda kv: -kv[1])
+    total = sum(cpu for _, cpu in files)
+    workers = sum(_cpu_workers) if _cpu_workers else None
+    terminalreporter.write_sep("-", "CPU time per test file (user+sys, incl. children)")
+    for name, cpu in files:
+        terminalreporter.write_line(f"{cpu:8.1f} CPU-s  {100 * cpu / (total or 1):5.1f} %  {name}")
+    line = f"{total:8.1f} CPU-s  in test files"
+    if workers is not None:
+        line += f"; {workers:.1f} CPU-s in {len(_cpu_workers)} worker(s) in all (collection too)"
+    terminalreporter.write_line(line)
+    if CPU_REPORT not in ("1", "yes", "true"):
+        Path(CPU_REPORT).write_text(
+            json.dumps({"files": dict(files), "workers": _cpu_workers}, indent=1) + "\n"
+        )
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     """What the shared Prefect server cost (its processes' CPU time): the suite's budget on a
     busy 2-core machine is CPU, and the server is one of its larger shares."""
+    if CPU_REPORT and _cpu_by_file:
+        _cpu_report(terminalreporter)
     pid = _shared_server_pid(config)
     if not pid:
         return
