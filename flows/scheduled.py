@@ -283,6 +283,30 @@ def deployments_for(specs: list[tuple[str, str, str, dict]], interval: float | N
     return deployments
 
 
+def deploy_to_pool(deployments: list, pool: str) -> bool:
+    """Register `deployments` with the work pool `pool` (a process pool, created when missing:
+    True then) instead of serving them here; `prefect worker start --pool POOL` processes, on
+    this machine or any other that reaches the same Prefect API, run them as they come due."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    created = False
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            template = ProcessWorker.get_default_base_job_template()
+            client.create_work_pool(
+                WorkPoolCreate(name=pool, type="process", base_job_template=template)
+            )
+            created = True
+    for deployment in deployments:
+        deployment.apply(work_pool_name=pool)
+    return created
+
+
 def serve_deployments(deployments: list) -> None:
     """Run the deployments as they come due, until SIGTERM or SIGINT (see _runner_class)."""
     runner = _runner_class()(pause_on_shutdown=True)

@@ -325,3 +325,77 @@ from flows.scheduled import scheduled_harvest
 print(scheduled_harvest(portal_id=sys.argv[1], portals_file=sys.argv[2],
                         warehouse_path=sys.argv[3], site_dir=sys.argv[4]))
 """
+
+
+def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
+    prefect_server, br_packages, tmp_path
+):
+    """`odwatch deploy --pool` registers the deployments with a process work pool (created
+    once, reused after) instead of serving them; a `prefect worker` started as its own process
+    picks a run up and it leaves a whole snapshot; the API names the pool and the worker."""
+    api = prefect_server
+    pool = "odwatch-test-pool"
+    portals = tmp_path / "portals.yaml"
+    env = _env(PREFECT_API_URL=api, PREFECT_HOME=str(tmp_path / "client-home"))
+    with LocalPortal(br_packages[:30]) as server:
+        _yaml(portals, ("pooled", server.url, "0 3 * * 1"))
+        said = []
+        for _ in range(2):  # the second time: the pool exists, nothing is doubled
+            done = subprocess.run(
+                [sys.executable, "-m", "flows.cli", "deploy", "--pool", pool]
+                + ["--portals", str(portals), "--warehouse", str(tmp_path / "w.duckdb")]
+                + ["--site", str(tmp_path / "site")],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=DEADLINE,
+            )
+            assert done.returncode == 0, done.stderr
+            said.append(done.stderr)
+        assert f"odwatch: created work pool '{pool}' (process)" in said[0]
+        assert "created work pool" not in said[1]
+        assert f"odwatch: {HARVEST_FLOW}/pooled: 0 3 * * 1 (work pool '{pool}')" in said[1]
+        (found,) = [p for p in _post(api, "/work_pools/filter") if p["name"] == pool]
+        assert found["type"] == "process"
+        flows = {f["id"]: f["name"] for f in _post(api, "/flows/filter")}
+        pooled = [d for d in _post(api, "/deployments/filter") if d["work_pool_name"] == pool]
+        assert sorted((flows[d["flow_id"]], d["name"]) for d in pooled) == [
+            (HARVEST_FLOW, "pooled"),
+            (LINKS_FLOW, LINKS_DEPLOYMENT),
+        ]
+        harvest = next(d for d in pooled if d["name"] == "pooled")
+        (run,) = [_post(api, f"/deployments/{harvest['id']}/create_flow_run")]
+        log = tmp_path / "worker.log"
+        with log.open("w") as err:
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).with_name("prefect")), "worker", "start"]
+                + ["--pool", pool, "--name", "worker-a"],
+                cwd=tmp_path,  # not the repository: the worker finds odwatch installed
+                env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO"},
+                stdout=err,
+                stderr=subprocess.STDOUT,
+            )
+        worker.log_path = log
+        try:
+
+            def finished() -> dict | None:
+                r = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+                state = r["state_type"]
+                assert state not in ("FAILED", "CRASHED", "CANCELLED"), (r["state"], _tail(worker))
+                return r if state == "COMPLETED" else None
+
+            ran = _wait_for("the pooled run completed by the worker", finished, worker, api)
+        finally:
+            assert _stop(worker) == 0, _tail(worker)
+    assert ran["work_pool_name"] == pool
+    assert "Worker 'worker-a' submitting flow run" in log.read_text()
+    workers = requests.post(f"{api}/work_pools/{pool}/workers/filter", json={}, timeout=10)
+    assert "worker-a" in {w["name"] for w in workers.json()}
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        ok = con.execute("SELECT portal_id, dataset_count, status FROM harvest_runs").fetchall()
+    finally:
+        con.close()
+    assert ok == [("pooled", 30, "ok")]
+    assert (tmp_path / "site" / "index.html").exists()

@@ -101,7 +101,10 @@ def cmd_server(args: argparse.Namespace) -> int:
         return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _registered(args: argparse.Namespace, pool: str | None = None):
+    """Check the Prefect server, then create the writer limit and the deployments of
+    portals.yaml (pruning those it no longer lists); returns them, to serve or to hand to a
+    work pool."""
     api = os.environ.get("PREFECT_API_URL")
     if not api:
         raise ScheduleError(
@@ -117,7 +120,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         deployment_specs,
         deployments_for,
         prune_deployments,
-        serve_deployments,
         writer_limit,
         writer_limit_name,
     )
@@ -126,25 +128,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
         portals, Path(args.portals), Path(args.warehouse), Path(args.site), args.links_schedule
     )
     deployments = deployments_for(specs, args.interval)
+    limit = writer_limit_name(args.warehouse)
+    writer_limit(limit)
+    print(f"odwatch: one writer at a time: concurrency limit '{limit}' = 1", file=sys.stderr)
+    removed = prune_deployments({(f, n) for f, n, _, _ in specs})
+    for name in removed:
+        print(
+            f"odwatch: removed deployment '{name}' (no longer in {args.portals})",
+            file=sys.stderr,
+        )
+    on = f" (work pool '{pool}')" if pool else ""
+    for flow_name, name, cron, _ in specs:
+        interval = args.interval and flow_name == HARVEST_FLOW
+        when = f"every {args.interval:g} s" if interval else cron
+        print(f"odwatch: {flow_name}/{name}: {when}{on}", file=sys.stderr)
+    return deployments
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
     _terminate_on_sigterm()
     try:  # a stop request may come at any point from here on, also while registering
-        limit = writer_limit_name(args.warehouse)
-        writer_limit(limit)
-        print(f"odwatch: one writer at a time: concurrency limit '{limit}' = 1", file=sys.stderr)
-        removed = prune_deployments({(f, n) for f, n, _, _ in specs})
-        for name in removed:
-            print(
-                f"odwatch: removed deployment '{name}' (no longer in {args.portals})",
-                file=sys.stderr,
-            )
-        for flow_name, name, cron, _ in specs:
-            interval = args.interval and flow_name == HARVEST_FLOW
-            when = f"every {args.interval:g} s" if interval else cron
-            print(f"odwatch: {flow_name}/{name}: {when}", file=sys.stderr)
+        deployments = _registered(args)
+        from flows.scheduled import serve_deployments
+
         serve_deployments(deployments)
     except KeyboardInterrupt:
         pass
     print("odwatch: stopped serving; finished snapshots are kept", file=sys.stderr)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    deployments = _registered(args, args.pool)
+    from flows.scheduled import deploy_to_pool
+
+    if deploy_to_pool(deployments, args.pool):
+        print(f"odwatch: created work pool '{args.pool}' (process)", file=sys.stderr)
+    print(
+        f"odwatch: {len(deployments)} deployments on work pool '{args.pool}'; start workers "
+        f"with: prefect worker start --pool {args.pool} (on any machine with odwatch "
+        "installed, PREFECT_API_URL set and the warehouse's directory mounted)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -172,17 +197,29 @@ def register(sub: argparse._SubParsersAction) -> None:
             "(see 'odwatch server'). Ctrl-C or SIGTERM stops it."
         ),
     )
-    common(sv)
-    sv.add_argument(
-        "--links-schedule",
-        default=DEFAULT_LINKS_SCHEDULE,
-        metavar="CRON",
-        help=f"when to re-check the links that are due (default '{DEFAULT_LINKS_SCHEDULE}')",
+    dp = sub.add_parser(
+        "deploy",
+        help="register the portals' schedules with a Prefect work pool; its workers run them",
+        description=(
+            "The same deployments as 'serve' (one per enabled portal, and the link re-check), "
+            "registered with a work pool (a process pool, created when missing) instead of "
+            "served in this process: any number of 'prefect worker start --pool NAME' processes "
+            "pointed at the same Prefect API pick the runs up. Needs PREFECT_API_URL."
+        ),
     )
-    sv.add_argument(
-        "--interval",
-        type=float,
-        metavar="SECONDS",
-        help="harvest every portal this often instead of on its schedule (for trying it out)",
-    )
-    sv.set_defaults(func=cmd_serve)
+    dp.add_argument("--pool", required=True, metavar="NAME", help="the work pool's name")
+    for p, func in ((sv, cmd_serve), (dp, cmd_deploy)):
+        common(p)
+        p.add_argument(
+            "--links-schedule",
+            default=DEFAULT_LINKS_SCHEDULE,
+            metavar="CRON",
+            help=f"when to re-check the links that are due (default '{DEFAULT_LINKS_SCHEDULE}')",
+        )
+        p.add_argument(
+            "--interval",
+            type=float,
+            metavar="SECONDS",
+            help="harvest every portal this often instead of on its schedule (for trying it out)",
+        )
+        p.set_defaults(func=func)
