@@ -24,6 +24,7 @@ from rdflib import BNode, Graph
 
 from checks.dcat_graph import DatasetGraph
 from flows.adapters.ckan_dcat import ckan_graph
+from flows.adapters.datajson_dcat import datajson_graph
 from flows.adapters.errors import PortalError
 from flows.adapters.records import DatasetRecord, DistributionRecord
 from flows.config import Portal
@@ -35,7 +36,11 @@ from warehouse.store import WarehouseError
 
 # platform -> (raw document, portal url, dataset record, distribution records) -> graph
 Mapping = Callable[[Any, str, DatasetRecord, list[DistributionRecord]], DatasetGraph]
-MAPPINGS: dict[str, Mapping] = {"ckan": ckan_graph, "dkan": ckan_graph}
+MAPPINGS: dict[str, Mapping] = {
+    "ckan": ckan_graph,
+    "dkan": ckan_graph,
+    "datajson": datajson_graph,
+}
 
 
 def _failed(dataset_id: str, error: str) -> DatasetGraph:

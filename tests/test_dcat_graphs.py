@@ -167,3 +167,62 @@ def test_ckan_licence_ids_map_as_govdatas_ckanext_dcatde_mapping(corpus):
         "https://www.dcat-ap.de/def/licenses/dl-by-de/2_0"
     )
     assert license_iri(None, "no-such-licence") is None
+
+
+def test_data_json_catalogues_by_the_dcat_us_crosswalk(corpus, tmp_path):
+    from routeserver import RouteServer, file_reply
+
+    for name, count in (
+        ("usda.gov.data.json", 3),
+        ("geospatial.data.json", 3),
+        ("ny.data.json", 1),
+    ):
+        data = (corpus / "datajson" / name).read_bytes()
+        with (
+            RouteServer({"/data.json": file_reply(data, "application/json")}) as server,
+            Warehouse(tmp_path / f"{name}.duckdb") as wh,
+        ):
+            url = server.url + "/data.json"
+            portal = Portal("dj", "t", "c", "datajson", url)
+            result = harvest_portal(portal, wh, make_session(per_host_rate=0))
+            assert result.status == "ok"
+            graphs = list(snapshot_graphs(wh, result.run_id))
+            dists = set(
+                wh.con.execute(
+                    "SELECT dataset_id, distribution_id FROM distributions WHERE run_id = ?",
+                    [result.run_id],
+                ).fetchall()
+            )
+        assert len(graphs) == count and [g.error for g in graphs if g.error] == []
+        assert {(g.dataset_id, d) for g in graphs for d in g.distributions.values()} == dists
+        assert all("dcatde:contributorID" in g.unknowable for g in graphs)
+        if name == "usda.gov.data.json":
+            g = next(g for g in graphs if g.dataset_id == "USDA-DM-002")
+            assert g.focus == URIRef(f"{url}#USDA-DM-002")
+            assert _objects(g, g.focus, DCTERMS.title) == {
+                Literal("Department of Agriculture Congressional Logs for Fiscal Year 2014")
+            }
+            assert _objects(g, g.focus, DCTERMS.modified) == {
+                Literal("2014-10-03", datatype=XSD.date)
+            }
+            assert _objects(g, g.focus, DCTERMS.accessRights) == {
+                URIRef("http://publications.europa.eu/resource/authority/access-right/PUBLIC")
+            }
+            (publisher,) = _objects(g, g.focus, DCTERMS.publisher)
+            assert _objects(g, publisher, FOAF.name) == {Literal("Department of Agriculture")}
+            (point,) = _objects(g, g.focus, DCAT.contactPoint)
+            assert _objects(g, point, VCARD.hasEmail) == {
+                URIRef("mailto:Alexis.Graves@ocio.usda.gov")
+            }
+            (node,) = [URIRef(n) for n in g.distributions]
+            assert _objects(g, node, DCTERMS.license) == {
+                URIRef("https://creativecommons.org/publicdomain/zero/1.0/")
+            }
+            assert _objects(g, node, DCAT.mediaType) == {
+                URIRef("https://www.iana.org/assignments/media-types/application/vnd.ms-excel")
+            }
+            assert _objects(g, node, DCAT.downloadURL) == {
+                URIRef(
+                    "http://www.dm.usda.gov/foia/docs/Copy%20of%20ECM%20Congressional%20Logs%20FY14.xls"
+                )
+            }

@@ -164,7 +164,7 @@ def iri_or_literal(value: str | None) -> URIRef | Literal | None:
     return iri(value) if is_iri(value) else Literal(value)
 
 
-def _agent(g: Graph, node: URIRef | BNode, name: str | None, email: str | None) -> None:
+def agent(g: Graph, node: URIRef | BNode, name: str | None, email: str | None) -> None:
     g.add((node, RDF.type, FOAF.Organization))
     if name:
         g.add((node, FOAF.name, Literal(name)))
@@ -172,7 +172,7 @@ def _agent(g: Graph, node: URIRef | BNode, name: str | None, email: str | None) 
         g.add((node, FOAF.mbox, Literal(email)))
 
 
-def _contact(g: Graph, name: str | None, email: str | None, url: str | None) -> BNode:
+def contact(g: Graph, name: str | None, email: str | None, url: str | None) -> BNode:
     node = BNode()
     g.add((node, RDF.type, VCARD.Organization))
     if name:
@@ -185,7 +185,7 @@ def _contact(g: Graph, name: str | None, email: str | None, url: str | None) -> 
     return node
 
 
-def _spatial(g: Graph, ds: URIRef, value: str | None) -> None:
+def spatial(g: Graph, ds: URIRef, value: str | None) -> None:
     value = text(value)
     if not value:
         return
@@ -256,12 +256,12 @@ def ckan_graph(
         else:
             pub = BNode()
         g.add((ds, DCTERMS.publisher, pub))
-        _agent(g, pub, dataset["publisher"], text(ex.get("publisher_email")))
+        agent(g, pub, dataset["publisher"], text(ex.get("publisher_email")))
     if dataset["contact_name"] or dataset["contact_email"] or dataset["contact_url"]:
-        contact = _contact(
+        point = contact(
             g, dataset["contact_name"], dataset["contact_email"], dataset["contact_url"]
         )
-        g.add((ds, DCAT.contactPoint, contact))
+        g.add((ds, DCAT.contactPoint, point))
     for prop, name, email in (
         (DCTERMS.creator, pkg.get("author"), pkg.get("author_email")),
         (DCATDE.maintainer, pkg.get("maintainer"), pkg.get("maintainer_email")),
@@ -269,7 +269,7 @@ def ckan_graph(
         if text(name):
             node = BNode()
             g.add((ds, prop, node))
-            _agent(g, node, text(name), text(email))
+            agent(g, node, text(name), text(email))
 
     contributors = as_list(ex.get("contributorID"))
     for value in contributors:
@@ -279,7 +279,7 @@ def ckan_graph(
     add(ds, DCATDE.politicalGeocodingLevelURI, iri_or_literal(ex.get("politicalGeocodingLevelURI")))
     add(ds, DCATDE.geocodingDescription, lit(ex.get("geocodingText")))
     add(ds, DCATDE.legalBasis, lit(ex.get("legalbasisText")))
-    _spatial(g, ds, dataset["spatial"])
+    spatial(g, ds, dataset["spatial"])
     if dataset["temporal_start"] or dataset["temporal_end"]:
         period = BNode()
         g.add((ds, DCTERMS.temporal, period))
