@@ -56,6 +56,8 @@ def render_table(assessment: dict, rows: list[dict]) -> str:
         f"{plural(len({r['dataset_id'] for r in rows}), 'dataset', 'datasets')} flagged, "
         f"ranked {ORDER_NOTE}"
     ]
+    if line := dashboard_line(assessment.get("govdata_dashboard")):
+        lines.append(line)
     current = None
     for r in rows:
         if r["dataset_id"] != current:
@@ -98,6 +100,38 @@ def csv_row(r: dict) -> dict:
     texts = violation_texts(r.get("violations"))
     cell = " | ".join(f"{v['path'] or '?'}: {v['message']} (fix: {v['fix']})" for v in texts)
     return {**r, "violations": cell or None}
+
+
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.0f} %"
+
+
+def dashboard_line(g: dict | None) -> str:
+    """The GovData dashboard profile in one line ('' when it was not judged at all)."""
+    if not g:
+        return ""
+    if g.get("error"):
+        return f"GovData dashboard: not judged: {g['error']}"
+    if g.get("score") is None:
+        return ""
+    parts = [
+        f"licence on the DCAT-AP.de list as written {_pct(g['license_listed'])}",
+        f"open as written {_pct(g['license_open'])}, after normalising "
+        f"{_pct(g['license_open_normalised'])}",
+        f"keywords {_pct(g['keywords'])}",
+        f"publisher {_pct(g['publisher'])}",
+        f"contributorID {_pct(g['contributor'])}",
+    ]
+    extra = [
+        f"{n} {what}"
+        for n, what in (
+            (g.get("contributor_aggregator"), "set by the aggregator"),
+            (g.get("contributor_unknown"), "not judged"),
+        )
+        if n
+    ]
+    tail = f" (contributorID: {', '.join(extra)})" if extra else ""
+    return f"GovData dashboard: {g['score']:.0f} % ({'; '.join(parts)}){tail}"
 
 
 def group_by_dataset(

@@ -18,7 +18,7 @@ import duckdb
 from checks.export import write_csv
 from dashboards.fixlist import FINDING_KEYS, csv_row, render_json, render_table
 from flows.adapters.errors import printable
-from warehouse import findings
+from warehouse import dashboard, findings
 from warehouse.site import has_table
 from warehouse.store import AssessError, connect
 
@@ -72,6 +72,10 @@ def fix_list(
             f"no assessment of {what} in the warehouse; run 'odwatch assess' "
             f"(assessed portals: {', '.join(known) or 'none'})"
         )
+    # the GovData dashboard profile beside MQA (None when the assessment did not judge it)
+    assessment["govdata_dashboard"] = dashboard.portal_scores(con, [assessment["run_id"]]).get(
+        assessment["run_id"]
+    )
     rows = findings.fix_rows(con, assessment)
     flagged = [r["dataset_id"] for r in rows if r["code"] == "dcat-ap-violation"]
     if flagged:  # the SHACL Violations behind the finding, each with its field and message

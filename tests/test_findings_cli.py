@@ -156,9 +156,14 @@ def test_findings_json_and_table(warehouse, capsys):
     ]
     code, out, _ = run(capsys, "findings", "--portal", "stadt", "--warehouse", path, "--limit", "1")
     lines = out.splitlines()
-    assert lines[:10] == [
+    # the GovData dashboard beside MQA: a's licence is unknown and it has no keywords (2 of 5
+    # criteria), b and c name their licence by id, not by a list URI (3 of 5): 8/15
+    assert lines[:11] == [
         f"stadt: snapshot {run_id}, method {METHOD_VERSION}; 1 dataset flagged, ranked those a "
         "fix would make really released first, then by points to gain",
+        "GovData dashboard: 53 % (licence on the DCAT-AP.de list as written 0 %; open as written "
+        "0 %, after normalising 67 %; keywords 67 %; publisher 100 %; contributorID –) "
+        "(contributorID: 3 not judged)",
         "",
         f"   1. +165 points  {FORMULA}  (not released; 1 fix marked * for really released)",
         "      https://portal.example/dataset/a",
@@ -169,11 +174,11 @@ def test_findings_json_and_table(warehouse, capsys):
         "          30  warning missing-themes",
         "              fix: Assign at least one category (DCAT theme / CKAN group).",
     ]
-    assert lines[10:12] == [
+    assert lines[11:13] == [
         "          20  warning missing-download-url  [https://files.example/a/0.csv]",
         f"              fix: {FIX['missing-download-url']}",
     ]
-    assert len(lines) == 4 + 2 * 11
+    assert len(lines) == 5 + 2 * 11  # header, dashboard, blank, title, link; 11 findings
 
 
 def test_findings_errors_are_one_line(warehouse, tmp_path, capsys):
