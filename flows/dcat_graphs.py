@@ -26,6 +26,7 @@ from checks.dcat_graph import DatasetGraph
 from flows.adapters.ckan_dcat import ckan_graph
 from flows.adapters.datajson_dcat import datajson_graph
 from flows.adapters.errors import PortalError
+from flows.adapters.opendatasoft_dcat import opendatasoft_graph
 from flows.adapters.records import DatasetRecord, DistributionRecord
 from flows.config import Portal
 from flows.harvest import ADAPTERS
@@ -40,6 +41,7 @@ MAPPINGS: dict[str, Mapping] = {
     "ckan": ckan_graph,
     "dkan": ckan_graph,
     "datajson": datajson_graph,
+    "opendatasoft": opendatasoft_graph,
 }
 
 

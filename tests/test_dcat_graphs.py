@@ -226,3 +226,50 @@ def test_data_json_catalogues_by_the_dcat_us_crosswalk(corpus, tmp_path):
                     "http://www.dm.usda.gov/foia/docs/Copy%20of%20ECM%20Congressional%20Logs%20FY14.xls"
                 )
             }
+
+
+def test_opendatasoft_explore_metadata_to_dcat_ap_de(tmp_path):
+    """The documented Explore API v2.1 shape (the adapter tests' Dortmund datasets; the corpus
+    holds no recorded Explore responses) served from 127.0.0.1, harvested, mapped."""
+    from test_opendatasoft_adapter import RATSBESCHLUESSE, STRASSENBAEUME, Explore, dataset, serve
+
+    explore = Explore([STRASSENBAEUME, RATSBESCHLUESSE] + [dataset(i) for i in range(30)])
+    with serve(explore) as server, Warehouse(tmp_path / "w.duckdb") as wh:
+        url = server.url
+        portal = Portal("dortmund", "t", "c", "opendatasoft", url)
+        result = harvest_portal(portal, wh, make_session(per_host_rate=0))
+        assert result.status == "ok"
+        graphs = list(snapshot_graphs(wh, result.run_id))
+        dists = set(
+            wh.con.execute(
+                "SELECT dataset_id, distribution_id FROM distributions WHERE run_id = ?",
+                [result.run_id],
+            ).fetchall()
+        )
+    assert len(graphs) == 32 and [g.error for g in graphs if g.error] == []
+    assert {(g.dataset_id, d) for g in graphs for d in g.distributions.values()} == dists
+    by_id = {g.dataset_id: g for g in graphs}
+    g = by_id["strassenbaeume"]
+    assert g.focus == URIRef(f"{url}/api/v2/catalog/datasets/strassenbaeume")
+    assert _objects(g, g.focus, DCTERMS.title) == {Literal("Straßenbäume")}
+    assert _objects(g, g.focus, DCAT.theme) == {URIRef(f"{url}/id/theme/Umwelt%20und%20Klima")}
+    assert _objects(g, g.focus, DCTERMS.accrualPeriodicity) == {
+        URIRef("http://publications.europa.eu/resource/authority/frequency/MONTHLY")
+    }
+    (publisher,) = _objects(g, g.focus, DCTERMS.publisher)
+    assert _objects(g, publisher, FOAF.name) == {Literal("Stadt Dortmund – Grünflächenamt")}
+    (point,) = _objects(g, g.focus, DCAT.contactPoint)
+    assert _objects(g, point, VCARD.hasEmail) == {URIRef("mailto:gruenflaechenamt@dortmund.de")}
+    csv = URIRef(f"{g.focus}-csv")
+    assert g.distributions[str(csv)] == "strassenbaeume/exports/csv"
+    assert _objects(g, csv, DCTERMS.license) == {URIRef("https://www.govdata.de/dl-de/zero-2-0")}
+    assert _objects(g, csv, DCAT.downloadURL) == {
+        URIRef(f"{url}/api/explore/v2.1/catalog/datasets/strassenbaeume/exports/csv")
+    }
+    assert "dcatde:contributorID" in g.unknowable
+    # the DCAT-AP.de template names the contributor: then it is the city's to get right
+    g = by_id["ratsbeschluesse-2023"]
+    assert _objects(g, g.focus, DCATDE.contributorID) == {
+        URIRef("http://dcat-ap.de/def/contributors/stadtDortmund")
+    }
+    assert "dcatde:contributorID" not in g.unknowable
