@@ -127,3 +127,67 @@ def test_keywords_and_contributor_follow_the_shapes_results(validated):
     assert {v["contributor"] for d, v in verdicts.items() if d not in no_contributor} <= {"ok"}
     for v in verdicts.values():
         assert v["score"] == pytest.approx(dash.dataset_score(v))
+
+
+def test_ckan_datasets_without_a_contributor_id_are_set_by_the_aggregator(corpus, tmp_path):
+    """End to end on the recorded Bochum packages (opendata.ruhr, a regional portal delivering
+    to GovData): harvested by the CKAN adapter, mapped by flows/dcat_graphs.snapshot_graphs,
+    validated with GovData's dashboard shapes; CKAN's API carries no contributorID, so the
+    mapping marks it unknowable and the dashboard reports it as set by the aggregator, not
+    counted: the score's denominator stays 5."""
+    import json
+
+    from assess_helpers import harvest
+    from pyshacl import validate
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    from flows.dcat_graphs import snapshot_graphs
+
+    root = corpus / "shacl" / "govdata-dcat-ap-de-validator"
+    if not (root / SHAPES).is_dir():
+        pytest.skip(f"GovData's dashboard shapes not found under {root}")
+    packages = []
+    for path in sorted((corpus / "ckan" / "bochum-opendata-ruhr").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        pkg = data.get("result", data) if isinstance(data, dict) and "success" in data else data
+        pkg.setdefault("organization", {"name": "stadt-bochum", "title": "Stadt Bochum"})
+        packages.append(pkg)
+    w = Warehouse(tmp_path / "w.duckdb")
+    run = harvest(w, "bochum", packages, organization="stadt-bochum")
+    shapes = Graph()
+    shapes.parse(root / SHAPES / "db-shapes.ttl")
+    vocab = Graph()
+    for name in ("dcat-ap-de-contributors.rdf", "dcat-ap-de-licenses-open.rdf"):
+        vocab.parse(root / SHAPES / name)
+    conforms, rows, unknowable = {}, [], {}
+    for dg in snapshot_graphs(w, run):
+        unknowable[dg.dataset_id] = dg.unknowable
+        _, report, _ = validate(dg.graph + vocab, shacl_graph=shapes, inference="none")
+        found = []
+        for r in report.subjects(SH.resultSeverity, None):
+            kind = str(report.value(r, SH.resultSeverity)).removeprefix(MQA)
+            if kind.startswith("count_"):
+                continue
+            path = _curie(str(report.value(r, SH.resultPath)))
+            focus = str(report.value(r, SH.focusNode))
+            found.append(
+                shacl_rows.result(
+                    dg.dataset_id, path, "Violation", focus=focus,
+                    distribution_id=dg.distributions.get(focus), shape=kind,
+                    component=str(report.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
+                    unknowable=path in dg.unknowable,
+                )
+            )  # fmt: skip
+        conforms[dg.dataset_id] = not found
+        rows += found
+    shacl_rows.write(w.con, run, "govdata-dashboard", conforms, rows)
+    assess_run(w.con, run, expectations=False)
+    verdicts = {v["dataset_id"]: v for v in dataset_verdicts(w.con, run)}
+    assert len(verdicts) == 2
+    assert all("dcatde:contributorID" in u for u in unknowable.values())
+    assert {v["contributor"] for v in verdicts.values()} == {"aggregator"}
+    for v in verdicts.values():
+        met = sum(bool(v[c]) for c in dash.CRITERIA[:5])
+        assert v["score"] == pytest.approx(met / 5)
+    w.close()
