@@ -35,6 +35,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
             if not quiet:
                 print(f"assessed {line.split(chr(9))[0]}", file=sys.stderr)
 
+        if args.shacl:
+            from flows.shacl import validate_snapshot
+
+            for run_id in run_ids:
+                for line in validate_snapshot(con, run_id):
+                    print(f"odwatch: shacl {run_id}: {line}", file=sys.stderr, flush=True)
         assess_runs(con, run_ids, expectations=not args.no_expectations, progress=progress)
     finally:
         con.close()
@@ -55,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--all", action="store_true", help="re-assess every complete snapshot")
     p.add_argument(
         "--no-expectations", action="store_true", help="skip the Great Expectations suites"
+    )
+    p.add_argument(
+        "--shacl",
+        action="store_true",
+        help="first validate the snapshots with GovData's SHACL shapes (ODWATCH_SHACL_SHAPES), "
+        "so MQA's dcat-ap-compliance and the dashboard's contributorID are judged",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_assess)

@@ -1,0 +1,213 @@
+"""SHACL validation of DCAT-AP.de graphs with pyshacl, against GovData's own shapes (issue 16).
+
+The shapes are read at run time from GovData's validator checkout (``$ODWATCH_SHACL_SHAPES``,
+default ``../shared/corpus/shacl/govdata-dcat-ap-de-validator`` beside the repository; AGPL,
+never copied here). A profile is the file set the validator's own
+``validator/resources/config.properties`` lists for one of its validation types, so odwatch
+validates with exactly what GovData's validator loads locally:
+
+- ``dcat-ap-de-2.0`` (default): ``v20_de_spec_implr``, DCAT-AP.de 2.0 specification + Konventionen;
+- ``dcat-ap-de-3.0``: ``v30_de_spec``;
+- ``govdata-dashboard``: ``dashboard_live``, the quality dashboard's shapes.
+
+Not loaded: the remote DCAT-AP base shapes the validator fetches from GitHub
+(``...remote.0.url``); there is no network here, so those constraints are not judged.
+
+Each dataset is validated on its own graph (its triples, its distributions', the nodes they
+point at), the shapes parsed once per profile and reused (:class:`Shapes`). Every result
+becomes a row of ``shacl_results`` (``warehouse/schema_shacl.sql``) with the shape's own
+message in German and English where the shape gives both. Severity is sh:Violation, sh:Warning
+or sh:Info by local name; the dashboard profile's shapes use severities of their own
+(``govdata:no_license``, ``govdata:no_correct_contributorID`` ...), stored by local name and
+counted as violations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import BNode, Node
+
+from checks.dcat_graph import DatasetGraph
+
+PROFILES = {
+    "dcat-ap-de-2.0": "v20_de_spec_implr",
+    "dcat-ap-de-3.0": "v30_de_spec",
+    "govdata-dashboard": "dashboard_live",
+}
+DEFAULT_PROFILE = "dcat-ap-de-2.0"
+RESOURCES = Path("validator") / "resources"
+MAX_TRIPLES = 50_000  # one dataset's graph; past this it is reported, not validated
+MAX_VALUE = 500
+
+
+class ShapesError(Exception):
+    """The shapes of a profile cannot be read; str() is one line naming the file and the fix."""
+
+
+def shapes_root() -> Path:
+    env = os.environ.get("ODWATCH_SHACL_SHAPES")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parent.parent
+    return repo.parent / "shared" / "corpus" / "shacl" / "govdata-dcat-ap-de-validator"
+
+
+def profile_files(root: Path, profile: str) -> list[Path]:
+    """The shapes files GovData's validator loads for `profile`, from its config.properties."""
+    if profile not in PROFILES:
+        raise ShapesError(f"unknown SHACL profile {profile!r}; use one of {', '.join(PROFILES)}")
+    config = root / RESOURCES / "config.properties"
+    key = f"validator.shaclFile.{PROFILES[profile]}"
+    try:
+        lines = config.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ShapesError(
+            f"{config}: cannot read GovData's validator configuration ({exc.strerror or exc}); "
+            "set ODWATCH_SHACL_SHAPES to a checkout of GovData's DCAT-AP.de validator"
+        ) from None
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return [root / RESOURCES / f.strip() for f in value.split(",") if f.strip()]
+    raise ShapesError(f"{config}: no '{key}' line; is this GovData's DCAT-AP.de validator?")
+
+
+@dataclass
+class Shapes:
+    profile: str
+    graph: Graph
+    sha256: str
+    files: list[Path]
+    _compiled: Any = field(default=None, repr=False)
+
+    def compiled(self) -> Any:
+        """pyshacl's ShapesGraph, built once and reused for every dataset."""
+        if self._compiled is None:
+            from pyshacl.shapes_graph import ShapesGraph
+
+            self._compiled = ShapesGraph(self.graph)
+        return self._compiled
+
+
+def load_shapes(root: Path, profile: str) -> Shapes:
+    """Parse the profile's shapes files into one graph; a missing or broken file is a
+    ShapesError naming it."""
+    files = profile_files(root, profile)
+    graph, digest = Graph(), hashlib.sha256()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ShapesError(
+                f"{path}: cannot read shapes file ({exc.strerror or exc}); "
+                "set ODWATCH_SHACL_SHAPES to a complete checkout of GovData's validator"
+            ) from None
+        digest.update(path.name.encode() + b"\0" + data)
+        fmt = "xml" if path.suffix in (".rdf", ".owl", ".xml") else "turtle"
+        try:
+            graph.parse(data=data, format=fmt, publicID=path.as_uri())
+        except Exception as exc:  # noqa: BLE001 - any parser error is the file's fault
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ShapesError(
+                f"{path}: not valid {fmt} ({first}); restore the file from GovData's validator"
+            ) from None
+    return Shapes(profile, graph, digest.hexdigest(), files)
+
+
+def _curie(graph: Graph, node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, URIRef):
+        try:
+            return graph.namespace_manager.curie(node, generate=False)
+        except (ValueError, KeyError):
+            return str(node)
+    return node.n3() if isinstance(node, BNode) else str(node)
+
+
+def _focus(node: Node) -> str:
+    return f"_:{node}" if isinstance(node, BNode) else str(node)
+
+
+def _messages(report: Graph, result: Node) -> tuple[str | None, str | None]:
+    de = en = plain = None
+    for msg in report.objects(result, SH.resultMessage):
+        if isinstance(msg, Literal):
+            if msg.language == "de":
+                de = str(msg)
+            elif msg.language == "en":
+                en = str(msg)
+            else:
+                plain = str(msg)
+    return de or plain, en or plain
+
+
+def validate_dataset(dg: DatasetGraph, shapes: Shapes) -> tuple[dict, list[dict]]:
+    """One dataset: its shacl_datasets row (without run_id/profile) and its result rows."""
+    row = {
+        "dataset_id": dg.dataset_id,
+        "conforms": None,
+        "violations": 0,
+        "warnings": 0,
+        "infos": 0,
+        "unknowable": 0,
+        "error": dg.error,
+    }
+    if dg.error:
+        return row, []
+    if len(dg.graph) > MAX_TRIPLES:
+        row["error"] = (
+            f"its graph has {len(dg.graph):,} triples, more than {MAX_TRIPLES:,}: not validated"
+        )
+        return row, []
+    from pyshacl import Validator
+    from pyshacl.graph_abstraction import DataGraph
+
+    data = DataGraph.from_rdflib(dg.graph)
+    validator = Validator(data, shacl_graph=shapes.graph, options={"allow_warnings": True})
+    validator.shacl_graph = shapes.compiled()
+    try:
+        _, report, _ = validator.run()
+    except Exception as exc:  # noqa: BLE001 - pyshacl's own errors: this dataset, not the run
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        row["error"] = f"pyshacl could not validate its graph: {first}"
+        return row, []
+    results = []
+    for res in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(res, SH.focusNode)
+        path = _curie(shapes.graph, report.value(res, SH.resultPath))
+        value = report.value(res, SH.value)
+        severity = _curie(shapes.graph, report.value(res, SH.resultSeverity)) or ""
+        severity = severity.rpartition(":")[2].rpartition("#")[2]
+        component = str(report.value(res, SH.sourceConstraintComponent) or "")
+        de, en = _messages(report, res)
+        unknowable = path in dg.unknowable
+        results.append(
+            {
+                "dataset_id": dg.dataset_id,
+                "distribution_id": dg.distributions.get(str(focus)),
+                "focus": _focus(focus),
+                "path": path,
+                "value": None if value is None else str(value)[:MAX_VALUE],
+                "severity": severity,
+                "source_shape": _curie(shapes.graph, report.value(res, SH.sourceShape)),
+                "constraint_component": component.rpartition("#")[2] or None,
+                "message_de": de,
+                "message_en": en,
+                "unknowable": unknowable,
+            }
+        )
+        # the dashboard's shapes name their own severities (govdata:no_license ...): failed
+        # criteria, counted with the Violations; stored under their local name
+        row[{"Warning": "warnings", "Info": "infos"}.get(severity, "violations")] += 1
+        row["unknowable"] += unknowable
+    row["conforms"] = row["violations"] == 0
+    results.sort(key=lambda r: (r["focus"], r["path"] or "", r["severity"], r["value"] or ""))
+    return row, results
