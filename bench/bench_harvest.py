@@ -32,14 +32,14 @@ for start in range(0, n, 1000):  # the pages odwatch asks for, in its order; bod
 
 
 def odwatch_cmd(py: str, url: str, tmp: Path) -> list[str]:
-    """`odwatch harvest` as a user runs it, politeness lifted (ckanapi has none for
-    127.0.0.1 either): measures odwatch, not the gate."""
+    """`odwatch harvest` as a user runs it, the portal's rate limit lifted (`api_rate: 0`;
+    ckanapi has none for 127.0.0.1 either): measures odwatch, not the gate."""
     portals = tmp / "portals.yaml"
     portals.write_text(
-        f"portals:\n  - {{id: big, title: b, city: b, platform: ckan, url: '{url}'}}\n"
+        f"portals:\n  - {{id: big, title: b, city: b, platform: ckan, url: '{url}', api_rate: 0}}\n"
     )
     return [py, "-m", "flows.cli", "harvest", "--portals", str(portals)] + [
-        "--warehouse", str(tmp / "w.duckdb"), "--per-host-rate", "0", "--retries", "0"
+        "--warehouse", str(tmp / "w.duckdb"), "--retries", "0"
     ]  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import threading
 import time
@@ -154,6 +155,7 @@ class Fetched:
     stats: HarvestStats
     fetched: int
     error: PortalError | None = None
+    max_modified: str | None = None  # the largest CKAN metadata_modified fetched
 
 
 def fetch_portal(
@@ -179,6 +181,7 @@ def fetch_portal(
         wh.add_page(run_id, next(seq), resp)
 
     fetched = 0
+    newest: str | None = None
     try:
         known = None
         if since is not None and adapter.needs_known_ids and prev is not None:
@@ -194,6 +197,9 @@ def fetch_portal(
                 dataset, dists = parse(raw, portal.id, portal.url, run_id)
                 datasets.append(dataset)
                 distributions.extend(dists)
+                modified = _metadata_modified(dataset)
+                if modified is not None and (newest is None or modified > newest):
+                    newest = modified
             fetched += wh.add_records("dataset_rows", datasets)
             wh.add_records("distribution_rows", distributions)
             if progress is not None and stats_out:
@@ -210,7 +216,19 @@ def fetch_portal(
         )
         wh.fail_run(run_id, reason, request_count=stats.requests, method=stats.method)
         raise
-    return Fetched(run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched)
+    return Fetched(
+        run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, None, newest
+    )
+
+
+def _metadata_modified(dataset: dict) -> str | None:
+    """The record's raw CKAN metadata_modified (as `raw->>'metadata_modified'` read it when
+    the rows kept their raw JSON), or None."""
+    raw = dataset.get("raw")
+    value = raw.get("metadata_modified") if isinstance(raw, dict) else None
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def complete_run(
@@ -247,6 +265,7 @@ def complete_run(
             expected_count=stats.expected_count,
             request_count=stats.requests,
             warnings=stats.warnings,
+            max_modified=got.max_modified,
         )
     except BaseException as exc:
         wh.fail_run(

@@ -150,3 +150,32 @@ def test_on_a_terminal_each_portal_has_a_progress_bar(br_packages, tmp_path) -> 
     ), text
     assert "br: ok, 2400 datasets" in text
     assert "done: 1 ok, 0 failed" in text
+
+
+def test_the_raw_json_is_stored_once_in_the_pages(br_packages, tmp_path, capfd) -> None:
+    """Issue 15: the rows' `raw` columns stay NULL; the page in raw_pages holds every package
+    as the portal sent it, and the next incremental harvest still starts from the newest
+    metadata_modified fetched."""
+    import json
+
+    from warehouse.store import raw_page_text
+
+    wh = tmp_path / "w.duckdb"
+    with LocalPortal(br_packages) as server:
+        portals = _yaml(tmp_path / "portals.yaml", {"br": server.url})
+        assert main(["harvest", "--portals", str(portals), "--warehouse", str(wh)]) == EXIT_OK
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        run_id, newest = con.execute("SELECT run_id, max_modified FROM harvest_runs").fetchone()
+        for table in ("dataset_rows", "distribution_rows"):
+            assert con.execute(f"SELECT count(*), count(raw) FROM {table}").fetchone()[1] == 0, (
+                table
+            )
+        page = json.loads(raw_page_text(con, run_id, 0))
+        by_id = {p["id"]: p for p in br_packages}  # the server sends them sorted by creation
+        assert {p["id"]: p for p in page["result"]["results"]} == by_id
+        ids = {r[0] for r in con.execute("SELECT dataset_id FROM dataset_rows").fetchall()}
+        assert ids == set(by_id)
+        assert newest == max(p["metadata_modified"] for p in br_packages)
+    finally:
+        con.close()

@@ -33,6 +33,8 @@ from warehouse.store import (
     previous_snapshot,
 )
 
+NOT_STORED = frozenset({"raw"})  # record keys add_records leaves out
+
 
 def new_run_id(portal_id: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
@@ -144,7 +146,10 @@ class Warehouse:
 
         A harvest writes its parsed rows to dataset_rows / distribution_rows; they become
         the run's snapshot when finish_run() records their membership."""
-        columns = self.columns(table)
+        # the raw JSON is stored once, in raw_pages (compressed): the rows' `raw` column stays
+        # NULL (it held a second copy, half the bytes written; `odwatch reparse` rebuilds
+        # every row from the pages)
+        columns = {c: t for c, t in self.columns(table).items() if c not in NOT_STORED}
         n = 0
         fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
         try:
@@ -173,9 +178,12 @@ class Warehouse:
         expected_count: int | None,
         request_count: int,
         warnings: list[str],
+        max_modified: str | None = None,
     ) -> tuple[int, int]:
         """Record the run's own rows as members of its snapshot (next to any carried
-        forward) and mark it complete: from now on it is the portal's latest snapshot."""
+        forward) and mark it complete: from now on it is the portal's latest snapshot.
+        `max_modified`: the largest CKAN metadata_modified the run fetched (where the next
+        incremental harvest starts), seen by the harvest as it parsed."""
         with self.lock:
             con = self.con
             con.execute(
@@ -184,12 +192,12 @@ class Warehouse:
                 "UNION ALL SELECT run_id, portal_id, dataset_id FROM distribution_rows WHERE run_id = $run)",
                 {"run": run_id},
             )
-            n_ds, n_di, newest = con.execute(
+            n_ds, n_di = con.execute(
                 "SELECT (SELECT count(*) FROM datasets WHERE run_id = $run), "
-                "(SELECT count(*) FROM distributions WHERE run_id = $run), "
-                "(SELECT max(raw->>'metadata_modified') FROM dataset_rows WHERE run_id = $run)",
+                "(SELECT count(*) FROM distributions WHERE run_id = $run)",
                 {"run": run_id},
             ).fetchone()
+            newest = max_modified
             con.execute(
                 "UPDATE harvest_runs SET status = 'ok', finished_at = now(), method = ?, expected_count = ?, "
                 "dataset_count = ?, distribution_count = ?, request_count = ?, warnings = ?, "

@@ -32,16 +32,13 @@ def harvest_with_retries(
     wh: Warehouse,
     retries: int,
     retry_delay: float,
-    per_host_rate: float,
     progress: Callable[[Progress], None] | None = None,
 ) -> HarvestResult:
     """One portal, tried again (after `retry_delay` s) while it fails transiently; each
     attempt is its own recorded run, as under `odwatch run`'s Prefect task retries."""
-    from flows.adapters.http import make_session
-
     attempt = 0
     while True:
-        result = harvest_portal(portal, wh, make_session(per_host_rate=per_host_rate), progress)
+        result = harvest_portal(portal, wh, None, progress)
         if result.status == "ok" or not result.transient or attempt >= retries:
             return result
         attempt += 1
@@ -123,7 +120,6 @@ def harvest_portals(
                 wh,
                 args.retries,
                 args.retry_delay,
-                args.per_host_rate,
                 bars.update if bars is not None else None,
             )
 
@@ -194,12 +190,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--full",
         action="store_true",
         help="harvest every dataset, not only those changed since the last snapshot",
-    )
-    p.add_argument(
-        "--per-host-rate",
-        type=float,
-        default=5.0,
-        metavar="N",
-        help="request starts per second per host (default 5; 0 lifts the limit, for a local mirror)",
     )
     p.set_defaults(func=cmd_harvest)
