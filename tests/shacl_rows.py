@@ -1,10 +1,13 @@
-"""Write SHACL verdicts into a warehouse's shacl_* tables (warehouse/schema_shacl.sql) for
-tests of the readers (MQA dcat-ap-compliance, the GovData dashboard score, findings), until
-the validator's own writer is used instead: the rows the schema asks for, nothing more."""
+"""Hand-written SHACL verdicts for tests of the readers (MQA dcat-ap-compliance, the GovData
+dashboard score, findings) on cases real validation of the corpus does not produce (only
+unknowable Violations, an unbuildable graph, a failed validation, hostile values), stored
+through the validator's own writer (warehouse/shacl.store_validation)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from warehouse.shacl import store_validation
 
 
 def result(
@@ -50,52 +53,29 @@ def write(
     """One validation of `run_id` under `profile`: ``datasets`` dataset_id -> conforms (None:
     its graph could not be built, with ``errors[dataset_id]``), ``results`` from :func:`result`."""
     errors = errors or {}
-    con.execute(
-        "INSERT OR REPLACE INTO shacl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run_id,
-            profile,
-            "0" * 64,
-            validated_at or datetime.now(UTC),
-            len(datasets),
-            sum(1 for c in datasets.values() if c),
-            0.0,
-            error,
-        ],
-    )
+    rows = []
     for ds, conforms in datasets.items():
         mine = [r for r in results if r["dataset_id"] == ds]
         count = {s: sum(r["severity"] == s for r in mine) for s in ("Violation", "Warning", "Info")}
-        con.execute(
-            "INSERT OR REPLACE INTO shacl_datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                profile,
-                ds,
-                conforms,
-                count["Violation"],
-                count["Warning"],
-                count["Info"],
-                sum(r["unknowable"] for r in mine),
-                errors.get(ds),
-            ],
+        rows.append(
+            {
+                "dataset_id": ds,
+                "conforms": conforms,
+                "violations": count["Violation"],
+                "warnings": count["Warning"],
+                "infos": count["Info"],
+                "unknowable": sum(r["unknowable"] for r in mine),
+                "error": errors.get(ds),
+            }
         )
-    for r in results:
-        con.execute(
-            "INSERT INTO shacl_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                profile,
-                r["dataset_id"],
-                r["distribution_id"],
-                r["focus"],
-                r["path"],
-                r["value"],
-                r["severity"],
-                r["source_shape"],
-                r["constraint_component"],
-                r["message_de"],
-                r["message_en"],
-                r["unknowable"],
-            ],
-        )
+    store_validation(
+        con,
+        run_id,
+        profile,
+        shapes_sha256="0" * 64,
+        validated_at=validated_at or datetime.now(UTC),
+        seconds=0.0,
+        datasets=rows,
+        results=list(results),
+        error=error,
+    )
