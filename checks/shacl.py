@@ -35,6 +35,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import BNode, Node
 
 from checks.dcat_graph import DatasetGraph
+from checks.rdf_split import owned_nodes
 
 PROFILES = {
     "dcat-ap-de-2.0": "v20_de_spec_implr",
@@ -180,8 +181,14 @@ def validate_dataset(dg: DatasetGraph, shapes: Shapes) -> tuple[dict, list[dict]
         row["error"] = f"pyshacl could not validate its graph: {first}"
         return row, []
     results = []
+    owned = owned_nodes(dg)
     for res in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(res, SH.focusNode)
+        if focus not in owned:
+            # not this dataset's node: a shape's own sh:targetNode (a vocabulary concept the
+            # data never names), or another dataset it points at; pyshacl on the whole graph
+            # reports those once, not once per dataset
+            continue
         path = _curie(shapes.graph, report.value(res, SH.resultPath))
         value = report.value(res, SH.value)
         severity = _curie(shapes.graph, report.value(res, SH.resultSeverity)) or ""
