@@ -25,6 +25,7 @@ from rdflib import BNode, Graph
 from checks.dcat_graph import DatasetGraph
 from flows.adapters.ckan_dcat import ckan_graph
 from flows.adapters.datajson_dcat import datajson_graph
+from flows.adapters.dcat_dcat import page_graphs
 from flows.adapters.errors import PortalError
 from flows.adapters.opendatasoft_dcat import opendatasoft_graph
 from flows.adapters.records import DatasetRecord, DistributionRecord
@@ -49,13 +50,7 @@ def _failed(dataset_id: str, error: str) -> DatasetGraph:
     return DatasetGraph(dataset_id, BNode(), Graph(), error=error)
 
 
-def _replay(con, run_id: str) -> tuple[str, Iterator[tuple[Any, DatasetRecord, list]]]:
-    """(api_url, iterator of (raw document, dataset record, distribution records)) of the
-    run's stored pages, replayed through the current adapter as `odwatch reparse` does."""
-    row = run_row(con, run_id)
-    if row is None:
-        raise WarehouseError(f"no harvest run '{run_id}'")
-    portal_id, platform, api_url, organization, _status, started_at = row
+def _pages(con, run_id: str) -> list[StoredPage]:
     pages = [
         StoredPage(seq, url, status, ctype, zlib.decompress(body).decode("utf-8", "replace"))
         for seq, url, status, ctype, body in stored_pages(con, run_id)
@@ -63,6 +58,39 @@ def _replay(con, run_id: str) -> tuple[str, Iterator[tuple[Any, DatasetRecord, l
     ]
     if not pages:
         raise WarehouseError(f"run '{run_id}' has no stored raw pages")
+    return pages
+
+
+def _dcat_graphs(con, origin: str, wanted: set[str]) -> dict[str, DatasetGraph]:
+    """A dcat run's datasets: their own triples, cut out of the stored page each came in."""
+    portal_id, _platform, api_url = run_row(con, origin)[:3]
+    out: dict[str, DatasetGraph] = {}
+    for page in _pages(con, origin):
+        todo = wanted - out.keys()
+        if not todo:
+            break
+        try:
+            found = list(
+                page_graphs(
+                    page.body, page.content_type, page.url, portal_id, api_url, origin, todo
+                )
+            )
+        except ValueError as exc:  # a page that no longer parses
+            line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WarehouseError(f"stored page {page.seq} no longer parses: {line}") from None
+        for graph in found:
+            out.setdefault(graph.dataset_id, graph)
+    return out
+
+
+def _replay(con, run_id: str) -> tuple[str, Iterator[tuple[Any, DatasetRecord, list]]]:
+    """(api_url, iterator of (raw document, dataset record, distribution records)) of the
+    run's stored pages, replayed through the current adapter as `odwatch reparse` does."""
+    row = run_row(con, run_id)
+    if row is None:
+        raise WarehouseError(f"no harvest run '{run_id}'")
+    portal_id, platform, api_url, organization, _status, started_at = row
+    pages = _pages(con, run_id)
     adapter = ADAPTERS[platform]
     portal = Portal(portal_id, portal_id, portal_id, platform, api_url, organization=organization)
     kwargs: dict = {}
@@ -86,12 +114,16 @@ def _origin_graphs(con, origin: str, wanted: set[str]) -> dict[str, DatasetGraph
     row = run_row(con, origin)
     platform = row[1] if row else None
     mapping = MAPPINGS.get(platform or "")
-    if mapping is None:
+    if mapping is None and platform != "dcat":
         reason = f"no DCAT-AP.de mapping for platform '{platform}' yet"
         return {d: _failed(d, reason) for d in wanted}
     out: dict[str, DatasetGraph] = {}
     try:
-        api_url, documents = _replay(con, origin)
+        if platform == "dcat":
+            out = _dcat_graphs(con, origin, wanted)
+            documents = iter(())
+        else:
+            api_url, documents = _replay(con, origin)
         for raw, dataset, dists in documents:
             dataset_id = dataset["dataset_id"]
             if dataset_id in wanted and dataset_id not in out:

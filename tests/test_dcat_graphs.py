@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
@@ -273,3 +273,48 @@ def test_opendatasoft_explore_metadata_to_dcat_ap_de(tmp_path):
         URIRef("http://dcat-ap.de/def/contributors/stadtDortmund")
     }
     assert "dcatde:contributorID" not in g.unknowable
+
+
+def test_dcat_portals_graphs_are_their_own_triples(corpus, tmp_path):
+    """Bremen, Destatis and Berlin (ckanext-dcatde) as recorded: each dataset's graph is cut
+    out of the stored page, nothing added, every distribution node on its row."""
+    from rdflib import Graph
+    from routeserver import RouteServer, file_reply
+
+    cases = (
+        ("dcat/bremen/bremen-catalog-original-input.rdf", 153, 237),
+        ("dcat/destatis/destatis-catalog-original-input.rdf", 135, 135),
+        ("dcat/berlin-ckanext-dcatde/catalog-endpoint.rdf", 6, 17),
+    )
+    for path, datasets, distributions in cases:
+        data = (corpus / path).read_bytes()
+        with (
+            RouteServer({"/catalog.rdf": file_reply(data, "application/rdf+xml")}) as server,
+            Warehouse(tmp_path / f"{datasets}.duckdb") as wh,
+        ):
+            base = server.url + "/catalog.rdf"
+            portal = Portal("d", "t", "c", "dcat", base)
+            result = harvest_portal(portal, wh, make_session(per_host_rate=0))
+            assert result.status == "ok"
+            graphs = list(snapshot_graphs(wh, result.run_id))
+            dists = set(
+                wh.con.execute(
+                    "SELECT dataset_id, distribution_id FROM distributions WHERE run_id = ?",
+                    [result.run_id],
+                ).fetchall()
+            )
+        assert len(graphs) == datasets and [g.error for g in graphs if g.error] == []
+        mapped = {(g.dataset_id, d) for g in graphs for d in g.distributions.values()}
+        assert mapped == dists and len(dists) == distributions
+        whole = Graph().parse(data=data, format="xml", publicID=base)
+
+        def ground(triples) -> set:  # blank nodes are named anew by each parse
+            return {t for t in triples if not any(isinstance(x, BNode) for x in t)}
+
+        for g in graphs:
+            assert g.unknowable == frozenset()
+            own = ground(whole.triples((g.focus, None, None)))
+            assert own and own <= set(g.graph)  # the dataset's triples, as published
+            for node in g.distributions:  # and each distribution's
+                assert ground(whole.triples((URIRef(node), None, None))) <= set(g.graph)
+            assert ground(g.graph) <= set(whole)  # nothing added
