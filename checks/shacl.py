@@ -87,6 +87,10 @@ class Shapes:
     sha256: str
     files: list[Path]
     _compiled: Any = field(default=None, repr=False)
+    # the profile's files that hold no shape (the dashboard's contributor list): merged into
+    # every data graph, as the shapes expect; passed as an ontology graph without inference,
+    # pyshacl would not see them and every contributorID would fail
+    vocabulary: Graph = field(default_factory=Graph, repr=False)
 
     def compiled(self) -> Any:
         """pyshacl's ShapesGraph, built once and reused for every dataset."""
@@ -101,7 +105,7 @@ def load_shapes(root: Path, profile: str) -> Shapes:
     """Parse the profile's shapes files into one graph; a missing or broken file is a
     ShapesError naming it."""
     files = profile_files(root, profile)
-    graph, digest = Graph(), hashlib.sha256()
+    graph, vocabulary, digest = Graph(), Graph(), hashlib.sha256()
     for path in files:
         try:
             data = path.read_bytes()
@@ -112,14 +116,19 @@ def load_shapes(root: Path, profile: str) -> Shapes:
             ) from None
         digest.update(path.name.encode() + b"\0" + data)
         fmt = "xml" if path.suffix in (".rdf", ".owl", ".xml") else "turtle"
+        part = Graph()
         try:
-            graph.parse(data=data, format=fmt, publicID=path.as_uri())
+            part.parse(data=data, format=fmt, publicID=path.as_uri())
         except Exception as exc:  # noqa: BLE001 - any parser error is the file's fault
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ShapesError(
                 f"{path}: not valid {fmt} ({first}); restore the file from GovData's validator"
             ) from None
-    return Shapes(profile, graph, digest.hexdigest(), files)
+        if (None, RDF.type, SH.NodeShape) in part or (None, RDF.type, SH.PropertyShape) in part:
+            graph.parse(data=data, format=fmt, publicID=path.as_uri())
+        else:
+            vocabulary += part
+    return Shapes(profile, graph, digest.hexdigest(), files, vocabulary=vocabulary)
 
 
 def _curie(graph: Graph, node: Node | None) -> str | None:
@@ -171,7 +180,10 @@ def validate_dataset(dg: DatasetGraph, shapes: Shapes) -> tuple[dict, list[dict]
     from pyshacl import Validator
     from pyshacl.graph_abstraction import DataGraph
 
-    data = DataGraph.from_rdflib(dg.graph)
+    if len(shapes.vocabulary):
+        data = DataGraph.from_rdflib(dg.graph + shapes.vocabulary)
+    else:
+        data = DataGraph.from_rdflib(dg.graph)
     validator = Validator(data, shacl_graph=shapes.graph, options={"allow_warnings": True})
     validator.shacl_graph = shapes.compiled()
     try:
