@@ -179,3 +179,19 @@ def test_the_raw_json_is_stored_once_in_the_pages(br_packages, tmp_path, capfd) 
         assert newest == max(p["metadata_modified"] for p in br_packages)
     finally:
         con.close()
+
+
+def test_a_harvest_runs_under_a_small_duckdb_memory_limit(
+    br_packages, tmp_path, capfd, monkeypatch
+):
+    """read_json's buffers are sized to the rows written, not a fixed 128 MB object size
+    (which alone took 256 MB): the recorded page harvests under a 256MB limit."""
+    monkeypatch.setenv("ODWATCH_DUCKDB_MEMORY_LIMIT", "256MB")
+    with LocalPortal(br_packages) as server:
+        portals = _yaml(tmp_path / "portals.yaml", {"br": server.url})
+        code = main(
+            ["harvest", "--portals", str(portals), "--warehouse", str(tmp_path / "w.duckdb")]
+        )
+    err = capfd.readouterr().err
+    assert code == EXIT_OK, err
+    assert LINE.match(err.splitlines()[1]), err

@@ -150,20 +150,26 @@ class Warehouse:
         # NULL (it held a second copy, half the bytes written; `odwatch reparse` rebuilds
         # every row from the pages)
         columns = {c: t for c, t in self.columns(table).items() if c not in NOT_STORED}
-        n = 0
+        n = longest = 0
         fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
         try:
             with os.fdopen(fd, "wb") as fh:
                 for rec in records:
-                    fh.write(_ndjson_line(rec))
+                    line = _ndjson_line(rec)
+                    fh.write(line)
+                    longest = max(longest, len(line))
                     n += 1
             if n:
+                # read_json allocates buffers of twice its maximum_object_size: sized to the
+                # longest line written, not a fixed 128 MB (which alone took 256 MB and made
+                # a 512MB memory limit fail on the first page)
+                max_size = max(1 << 20, 2 * longest)
                 spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
                 cols = ", ".join(f'"{c}"' for c in columns)
                 with self.lock:
                     self.con.execute(
                         f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_json(?, "
-                        f"format = 'newline_delimited', columns = {spec}, maximum_object_size = 134217728)",
+                        f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {max_size})",
                         [tmp],
                     )
         finally:
