@@ -49,6 +49,19 @@ def _tail(proc: subprocess.Popen) -> str:
     return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
 
 
+def _children(pid: int) -> list[str]:
+    """The command lines of `pid`'s live child processes (Linux /proc), [] once none is left."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            try:
+                cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            except FileNotFoundError:
+                continue
+            found.append(cmd.decode(errors="replace").strip())
+    return found
+
+
 def _stop(proc: subprocess.Popen, timeout: float = DEADLINE) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -386,6 +399,18 @@ def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
                 return r if state == "COMPLETED" else None
 
             ran = _wait_for("the pooled run completed by the worker", finished, worker, api)
+            # the API says COMPLETED before the worker has reaped the run's process; a SIGTERM
+            # in that gap was seen to leave `prefect worker` waiting for good (under load), so
+            # it is stopped once it has no child process left
+            try:
+                _wait_for(
+                    "the worker reaped the run's process",
+                    lambda: not _children(worker.pid),
+                    worker,
+                    api,
+                )
+            except AssertionError as e:
+                raise AssertionError(f"{e}; its children: {_children(worker.pid)}") from None
         finally:
             assert _stop(worker) == 0, _tail(worker)
     assert ran["work_pool_name"] == pool
