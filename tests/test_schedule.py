@@ -49,19 +49,6 @@ def _tail(proc: subprocess.Popen) -> str:
     return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
 
 
-def _children(pid: int) -> list[str]:
-    """The command lines of `pid`'s live child processes (Linux /proc), [] once none is left."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in task.read_text().split():
-            try:
-                cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-            except FileNotFoundError:
-                continue
-            found.append(cmd.decode(errors="replace").strip())
-    return found
-
-
 def _stop(proc: subprocess.Popen, timeout: float = DEADLINE) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -381,38 +368,27 @@ def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
         (run,) = [_post(api, f"/deployments/{harvest['id']}/create_flow_run")]
         log = tmp_path / "worker.log"
         with log.open("w") as err:
+            # --run-once --limit 1: one poll, then the worker waits for the run it took and
+            # exits by itself. A long-running worker stopped by SIGTERM right after its run
+            # was seen to hang for good under load (Prefect 3.8.8: the SIGINT it sends itself
+            # is lost in its event loop), so the test does not depend on that path.
             worker = subprocess.Popen(
                 [str(Path(sys.executable).with_name("prefect")), "worker", "start"]
-                + ["--pool", pool, "--name", "worker-a"],
+                + ["--pool", pool, "--name", "worker-a", "--run-once", "--limit", "1"],
                 cwd=tmp_path,  # not the repository: the worker finds odwatch installed
-                env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO"},
+                env={**env, "PREFECT_LOGGING_LEVEL": "INFO"},
                 stdout=err,
                 stderr=subprocess.STDOUT,
             )
         worker.log_path = log
         try:
-
-            def finished() -> dict | None:
-                r = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
-                state = r["state_type"]
-                assert state not in ("FAILED", "CRASHED", "CANCELLED"), (r["state"], _tail(worker))
-                return r if state == "COMPLETED" else None
-
-            ran = _wait_for("the pooled run completed by the worker", finished, worker, api)
-            # the API says COMPLETED before the worker has reaped the run's process; a SIGTERM
-            # in that gap was seen to leave `prefect worker` waiting for good (under load), so
-            # it is stopped once it has no child process left
-            try:
-                _wait_for(
-                    "the worker reaped the run's process",
-                    lambda: not _children(worker.pid),
-                    worker,
-                    api,
-                )
-            except AssertionError as e:
-                raise AssertionError(f"{e}; its children: {_children(worker.pid)}") from None
-        finally:
-            assert _stop(worker) == 0, _tail(worker)
+            code = worker.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+            code = None
+        ran = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+        assert code == 0 and ran["state_type"] == "COMPLETED", (code, ran["state"], _tail(worker))
     assert ran["work_pool_name"] == pool
     assert "Worker 'worker-a' submitting flow run" in log.read_text()
     workers = requests.post(f"{api}/work_pools/{pool}/workers/filter", json={}, timeout=10)
