@@ -28,7 +28,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 # The MQA indicator reads the DCAT-AP.de profiles; the dashboard profile is scored apart.
+# Profile name -> GovData's validation type in its validator's config.properties.
+PROFILES = {
+    "dcat-ap-de-2.0": "v20_de_spec_implr",
+    "dcat-ap-de-3.0": "v30_de_spec",
+    "govdata-dashboard": "dashboard_live",
+}
 DASHBOARD_PROFILE = "govdata-dashboard"
+DCAT_PROFILES = tuple(p for p in PROFILES if p != DASHBOARD_PROFILE)  # portals.yaml: shacl_profile
+DEFAULT_PROFILE = "dcat-ap-de-2.0"
 
 SHACL_STATUS_SQL = (
     "(CASE WHEN conforms THEN 'conforms' WHEN NOT conforms AND violations > 0 THEN 'violates' "

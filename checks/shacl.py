@@ -31,18 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from rdflib.term import BNode, Node
 
+from checks.compliance import DEFAULT_PROFILE, PROFILES
 from checks.dcat_graph import DatasetGraph
 from checks.rdf_split import owned_nodes
 
-PROFILES = {
-    "dcat-ap-de-2.0": "v20_de_spec_implr",
-    "dcat-ap-de-3.0": "v30_de_spec",
-    "govdata-dashboard": "dashboard_live",
-}
-DEFAULT_PROFILE = "dcat-ap-de-2.0"
 RESOURCES = Path("validator") / "resources"
 MAX_TRIPLES = 50_000  # one dataset's graph; past this it is reported, not validated
 MAX_VALUE = 500
@@ -50,6 +45,27 @@ MAX_VALUE = 500
 
 class ShapesError(Exception):
     """The shapes of a profile cannot be read; str() is one line naming the file and the fix."""
+
+
+# owl:imports of the profiles' import files, as local files. GovData's validator loads these
+# before validating: without the FOAF and vCard ontologies a foaf:Organization is no foaf:Agent
+# and a vcard:Organization no vcard:Kind (every publisher and contact point failed), and
+# without the vocabularies every licence, format and theme IRI failed its skos:inScheme test.
+MIRROR = "https://raw.githubusercontent.com/GovDataOfficial/DCAT-AP.de-SHACL-Validation/master/validator/resources/"
+LOCAL_IMPORTS = {  # import IRI prefix -> file under the vocabulary folder or the shapes root
+    "https://www.dcat-ap.de/def/licenses/20210721": "vocab:dcat-ap-de/licenses-20210721.rdf",
+    "http://publications.europa.eu/resource/authority/file-type": "vocab:dcat-ap-de/filetypes-skos.rdf",
+    "https://www.dcat-ap.de/def/contributors/": f"shapes:{RESOURCES}/dashboard-live/shapes/dcat-ap-de-contributors.rdf",
+}  # fmt: skip
+
+
+def vocabulary_root() -> Path:
+    """Where the controlled vocabularies are (``$ODWATCH_VOCABULARIES``, default
+    ``../shared/corpus/vocab`` beside the repository)."""
+    env = os.environ.get("ODWATCH_VOCABULARIES")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "vocab"
 
 
 def shapes_root() -> Path:
@@ -91,6 +107,11 @@ class Shapes:
     # every data graph, as the shapes expect; passed as an ontology graph without inference,
     # pyshacl would not see them and every contributorID would fail
     vocabulary: Graph = field(default_factory=Graph, repr=False)
+    # owl:imports that could not be loaded here (no local copy): a result of a shape asking
+    # for a concept of a scheme no loaded vocabulary has is stored, marked unknowable
+    missing: tuple[str, ...] = ()
+    blind: frozenset = frozenset()  # those shapes (sh:path skos:inScheme, sh:hasValue <scheme>)
+    read: tuple[Path, ...] = ()  # every file looked at (a cache knows when to parse again)
 
     def compiled(self) -> Any:
         """pyshacl's ShapesGraph, built once and reused for every dataset."""
@@ -101,7 +122,7 @@ class Shapes:
         return self._compiled
 
 
-def load_shapes(root: Path, profile: str) -> Shapes:
+def load_shapes(root: Path, profile: str = DEFAULT_PROFILE) -> Shapes:
     """Parse the profile's shapes files into one graph; a missing or broken file is a
     ShapesError naming it."""
     files = profile_files(root, profile)
@@ -128,7 +149,63 @@ def load_shapes(root: Path, profile: str) -> Shapes:
             graph.parse(data=data, format=fmt, publicID=path.as_uri())
         else:
             vocabulary += part
-    return Shapes(profile, graph, digest.hexdigest(), files, vocabulary=vocabulary)
+    missing, read = [], [root / RESOURCES / "config.properties", *files]
+    for iri in sorted({str(o) for o in vocabulary.objects(None, OWL.imports)}):
+        local = _local_import(root, iri)
+        if local is not None:
+            read.append(local)
+        if local is None or not local.is_file():
+            missing.append(iri)
+            continue
+        data = local.read_bytes()
+        digest.update(local.name.encode() + b"\0" + data)
+        fmt = "xml" if local.suffix in (".rdf", ".owl", ".xml") else "turtle"
+        try:
+            vocabulary.parse(data=data, format=fmt, publicID=local.as_uri())
+        except Exception as exc:  # noqa: BLE001 - any parser error is the file's fault
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ShapesError(f"{local}: not valid {fmt} ({first}); restore the file") from None
+    schemes = set(vocabulary.objects(None, SKOS.inScheme))
+    blind = frozenset(
+        shape
+        for shape in graph.subjects(SH.path, SKOS.inScheme)
+        if any(v not in schemes for v in graph.objects(shape, SH.hasValue))
+    )
+    return Shapes(
+        profile, graph, digest.hexdigest(), files, vocabulary=vocabulary,
+        missing=tuple(missing), blind=blind, read=tuple(read),
+    )  # fmt: skip
+
+
+def _local_import(root: Path, iri: str) -> Path | None:
+    """The local copy of an owl:imports IRI, None when there is none."""
+    if iri.startswith(MIRROR):
+        return root / RESOURCES / iri[len(MIRROR) :]
+    for prefix, where in LOCAL_IMPORTS.items():
+        if iri.startswith(prefix):
+            base, _, rel = where.partition(":")
+            return (vocabulary_root() if base == "vocab" else root) / rel
+    return None
+
+
+def with_vocabulary(graph: Graph, vocabulary: Graph) -> Graph:
+    """`graph` plus the part of `vocabulary` its nodes reach: every triple about a node it
+    names (a licence concept's skos:inScheme, a class's superclasses), and on from there only
+    along rdf:type and rdfs:subClassOf, as sh:class needs. A concept scheme's other concepts
+    stay out, so merging costs what the dataset names, not the 10,000 triples of the ontologies
+    and vocabularies (equal results to merging them all: tests/test_shacl_engine.py)."""
+    out = Graph()
+    out += graph
+    todo = {n for n in graph.all_nodes() if not isinstance(n, Literal)}
+    seen: set[Node] = set()
+    while todo:
+        node = todo.pop()
+        seen.add(node)
+        for _, p, o in vocabulary.triples((node, None, None)):
+            out.add((node, p, o))
+            if (p == RDF.type or p == RDFS.subClassOf) and o not in seen:
+                todo.add(o)
+    return out
 
 
 def _curie(graph: Graph, node: Node | None) -> str | None:
@@ -181,7 +258,7 @@ def validate_dataset(dg: DatasetGraph, shapes: Shapes) -> tuple[dict, list[dict]
     from pyshacl.graph_abstraction import DataGraph
 
     if len(shapes.vocabulary):
-        data = DataGraph.from_rdflib(dg.graph + shapes.vocabulary)
+        data = DataGraph.from_rdflib(with_vocabulary(dg.graph, shapes.vocabulary))
     else:
         data = DataGraph.from_rdflib(dg.graph)
     validator = Validator(data, shacl_graph=shapes.graph, options={"allow_warnings": True})
@@ -207,7 +284,7 @@ def validate_dataset(dg: DatasetGraph, shapes: Shapes) -> tuple[dict, list[dict]
         severity = severity.rpartition(":")[2].rpartition("#")[2]
         component = str(report.value(res, SH.sourceConstraintComponent) or "")
         de, en = _messages(report, res)
-        unknowable = path in dg.unknowable
+        unknowable = path in dg.unknowable or report.value(res, SH.sourceShape) in shapes.blind
         results.append(
             {
                 "dataset_id": dg.dataset_id,

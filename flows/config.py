@@ -1,4 +1,9 @@
-"""Load and validate portals.yaml: one clear line per mistake, never a traceback."""
+"""Load and validate portals.yaml: one clear line per mistake, never a traceback.
+
+One idea: every key a portal entry may have, and the one-line error for each bad value of it
+(the `Portal` it becomes, its defaults, and the parser), kept together so a key is added in
+one place.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from checks.compliance import DCAT_PROFILES, DEFAULT_PROFILE
 from flows import politeness
 from flows.adapters.source import MB, Source
 
@@ -33,6 +39,7 @@ OPTIONAL = (
     "alert_after_failures",
     "alert_score_drop",
     "max_response_mb",
+    "shacl_profile",
     *politeness.KEYS,
 )
 # What a portal is: a city's own catalogue (or its organisation on a shared one), ranked; or a
@@ -82,6 +89,7 @@ class Portal:
     alert_after_failures: int | None = None  # alert when unreachable this many runs in a row
     alert_score_drop: float | None = None  # alert when the score drops by more points
     max_response_mb: int | None = None  # cap on one API answer; None = platform default
+    shacl_profile: str | None = DEFAULT_PROFILE  # GovData's shapes (checks/shacl.py); None: off
     api_rate: float | None = None  # flows/politeness.py; None = the default
     api_concurrency: int | None = None
     link_rate: float | None = None
@@ -191,6 +199,16 @@ def _scheduling(entry: dict, path: Path, label: str) -> dict:
                 "write e.g. 'max_response_mb: 128' (MB per API answer, decompressed)",
             )
         out["max_response_mb"] = cap
+    if "shacl_profile" in entry:
+        profile = entry["shacl_profile"]
+        if profile is not False and profile not in DCAT_PROFILES:
+            raise _fail(
+                path,
+                label,
+                f"unknown shacl_profile {profile!r}",
+                f"use one of {', '.join(DCAT_PROFILES)}, or false to skip SHACL validation",
+            )
+        out["shacl_profile"] = profile or None
     return out
 
 

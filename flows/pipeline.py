@@ -101,6 +101,21 @@ def check_links_task(
     return check_links(_wh(warehouse_path), portals, options).line()
 
 
+@task(name="validate-shacl", cache_policy=NO_CACHE)
+def shacl_task(warehouse_path: str, portals: list[Portal], run_ids: list[str]) -> str:
+    """GovData's SHACL shapes over the new snapshots, each under its portal's profile."""
+    from flows.shacl import validate_new_snapshots
+
+    wh = _wh(warehouse_path)
+    with wh.lock:
+        cur = wh.cursor()
+        try:
+            lines = validate_new_snapshots(cur, portals, run_ids)
+        finally:
+            cur.close()
+    return "; ".join(lines) if lines else "nothing to validate"
+
+
 @task(name="assess", cache_policy=NO_CACHE)
 def assess_task(warehouse_path: str, run_ids: list[str]) -> str:
     from flows.assess import assess_runs
@@ -194,6 +209,7 @@ def odwatch_run(
         ok_runs = [r.run_id for r in results if r.status == "ok"]
         if link_check:  # the latest snapshot of every portal, also one that failed today
             _progress(f"check-links: {check_links_task(warehouse_path, portals)}")
+        _progress(f"validate-shacl: {shacl_task(warehouse_path, portals, ok_runs)}")
         note = assess_task(warehouse_path, ok_runs)
         _progress(f"assess: {note}")
         page = publish_task(warehouse_path, portals, site_dir)

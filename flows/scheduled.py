@@ -32,7 +32,7 @@ from flows.harvest import (
     needs_known_ids,
     staging_file,
 )
-from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task
+from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task, shacl_task
 from warehouse.records import Warehouse
 from warehouse.store import PreviousSnapshot, connect_waiting, previous_snapshot
 
@@ -144,6 +144,9 @@ def scheduled_harvest(
                 log.info(
                     "check-links: %s",
                     check_links_task(warehouse_path, [portal], max_urls=QUICK_LINK_CHECK),
+                )
+                log.info(
+                    "validate-shacl: %s", shacl_task(warehouse_path, [portal], [result.run_id])
                 )
                 log.info("assess: %s", assess_task(warehouse_path, [result.run_id]))
             log.info("publish: %s", publish_task(warehouse_path, select(portals, None), site_dir))

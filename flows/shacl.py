@@ -15,11 +15,40 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from checks.shacl import DEFAULT_PROFILE, ShapesError, load_shapes, shapes_root, validate_dataset
+from checks.compliance import DEFAULT_PROFILE
+from checks.shacl import Shapes, ShapesError, load_shapes, shapes_root, validate_dataset
+from flows.config import Portal
 from flows.dcat_graphs import snapshot_graphs
+from warehouse.assess_inputs import harvest_run
 from warehouse.shacl import store_validation
 
 DASHBOARD = "govdata-dashboard"
+
+
+_LOADED: dict[tuple[Path, str], tuple[tuple, Shapes]] = {}
+
+
+def _shapes(root: Path, profile: str) -> Shapes:
+    """load_shapes, parsed again only when a file it read has changed (a long-running
+    `odwatch serve` validates many snapshots; parsing the shapes and vocabularies takes ~0.5 s)."""
+    got = _LOADED.get((root, profile))
+    if got is not None and got[0] == _stamp(got[1].read):
+        return got[1]
+    shapes = load_shapes(root, profile)
+    _LOADED[(root, profile)] = (_stamp(shapes.read), shapes)
+    return shapes
+
+
+def _stamp(paths: Iterable[Path]) -> tuple:
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out.append((str(path), None))
+            continue
+        out.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def validate_snapshot(
@@ -35,7 +64,7 @@ def validate_snapshot(
     for profile in profiles:
         started, now = time.monotonic(), datetime.now(UTC)
         try:
-            shapes = load_shapes(root, profile)
+            shapes = _shapes(root, profile)
         except ShapesError as exc:
             store_validation(
                 con, run_id, profile, shapes_sha256="", validated_at=now, seconds=0.0,
@@ -60,4 +89,20 @@ def validate_snapshot(
             f"{profile}: {conforming} of {len(rows)} datasets conform, "
             f"{sum(r['violations'] for r in rows)} violations, {seconds:.1f}s"
         )
+    return lines
+
+
+def validate_new_snapshots(con, portals: Iterable[Portal], run_ids: Iterable[str]) -> list[str]:
+    """Validate each new snapshot under its portal's ``shacl_profile`` (portals.yaml) and the
+    dashboard profile, before it is assessed (``odwatch run``, ``serve``); a portal with
+    ``shacl_profile: false`` is skipped. One line per snapshot and profile."""
+    by_id = {p.id: p for p in portals}
+    lines = []
+    for run_id in run_ids:
+        row = harvest_run(con, run_id)
+        portal = by_id.get(row[0]) if row else None
+        if portal is None or portal.shacl_profile is None:
+            continue
+        for line in validate_snapshot(con, run_id, (portal.shacl_profile, DASHBOARD)):
+            lines.append(f"{portal.id} {line}")
     return lines

@@ -109,7 +109,7 @@ GOOD = """portals:
             "portal 'bochum' (#1): unknown key 'organisation'; allowed keys are id, title, city, platform, url, "
             "organization, enabled, allow_private_urls, page_size, population, state, kind, notes, "
             "schedule, full_every, alerts, alert_after_failures, alert_score_drop, max_response_mb, "
-            "api_rate, api_concurrency, link_rate, link_concurrency",
+            "shacl_profile, api_rate, api_concurrency, link_rate, link_concurrency",
         ),
         (
             GOOD.replace("https://opendata.ruhr", "opendata.ruhr"),
@@ -141,6 +141,11 @@ GOOD = """portals:
             "write e.g. 'max_response_mb: 128' (MB per API answer, decompressed)",
         ),
         (
+            GOOD + "    shacl_profile: dcat-ap-de-2.1\n",
+            "portal 'bochum' (#1): unknown shacl_profile 'dcat-ap-de-2.1'; "
+            "use one of dcat-ap-de-2.0, dcat-ap-de-3.0, or false to skip SHACL validation",
+        ),
+        (
             "portals: [\n",
             "line 2, column 1: expected the node content, but found '<stream end>'; fix the YAML syntax there",
         ),
@@ -156,6 +161,18 @@ def test_mistakes_are_one_line(tmp_path, text, message):
     with pytest.raises(ConfigError) as err:
         load_portals(path)
     assert str(err.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("line", "profile"),
+    [("", "dcat-ap-de-2.0"), ("    shacl_profile: dcat-ap-de-3.0\n", "dcat-ap-de-3.0"),
+     ("    shacl_profile: false\n", None)],
+)  # fmt: skip
+def test_shacl_profile_defaults_to_dcat_ap_de_2_and_can_be_3_or_off(tmp_path, line, profile):
+    path = tmp_path / "portals.yaml"
+    path.write_text(GOOD + line)
+    (portal,) = load_portals(path)
+    assert portal.shacl_profile == profile
 
 
 def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):

@@ -20,6 +20,9 @@ def write_portals(path, *entries):
             f"    city: City {pid}",
             "    platform: ckan",
             f"    url: {url}",
+            # these tests are about harvests and failures; SHACL inside `odwatch run` is
+            # covered by test_demo_over_the_recorded_corpus (420 datasets would add ~40 s)
+            "    shacl_profile: false",
         ]
     path.write_text("\n".join(lines) + "\n")
 
@@ -123,3 +126,26 @@ def test_demo_over_the_recorded_corpus(corpus, tmp_path, capfd):
     assert "dados-gov-br: ok, 800 datasets, 8006 distributions" in err
     assert "govdata-staging: ok, 3 datasets, 8 distributions" in err
     assert "bochum: ok, 2 datasets, 0 distributions" in err
+    # each new snapshot is validated with GovData's shapes under its portal's shacl_profile
+    # before it is assessed; the Brazilian catalogue has shacl_profile: false
+    assert "validate-shacl: govdata-staging dcat-ap-de-2.0: " in err
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        validated = con.execute(
+            "SELECT h.portal_id, s.profile, s.datasets, s.error FROM shacl_runs s "
+            "JOIN harvest_runs h USING (run_id) ORDER BY ALL"
+        ).fetchall()
+        judged = con.execute(
+            "SELECT portal_id, passed + failed FROM score_indicators "
+            "WHERE indicator = 'dcat-ap-compliance' ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    assert validated == [
+        ("bochum", "dcat-ap-de-2.0", 2, None),
+        ("bochum", "govdata-dashboard", 2, None),
+        ("govdata-staging", "dcat-ap-de-2.0", 3, None),
+        ("govdata-staging", "govdata-dashboard", 3, None),
+    ]
+    judged_by = dict(judged)  # datasets judged by DCAT-AP compliance (some are unknowable)
+    assert 0 < judged_by["govdata-staging"] <= 3 and judged_by["dados-gov-br"] == 0

@@ -58,7 +58,10 @@ def test_run_prints_the_scorecard_and_makes_artifacts(tmp_path, capfd) -> None:
         "   2. Musterstadt (musterstadt)",
         "   -  Kaputtdorf (kaputtdorf)",
     ]
-    assert "released 33.3 % (1 of 3 judged), good " in out[1] and " 3 datasets, " in out[1]
+    # DCAT-AP compliance is judged now (odwatch run validates with GovData's shapes): both of
+    # Beispielhausen's judged datasets violate (a media type not written as an IANA IRI, a
+    # distribution without licence), which takes it from good to sufficient
+    assert "released 33.3 % (1 of 3 judged), sufficient " in out[1] and " 3 datasets, " in out[1]
     assert "released 16.7 % (1 of 6 judged), good " in out[2] and " 6 datasets, " in out[2]
     assert "not scored; last harvest failed: " in out[3]
     assert (site / "de" / "city" / "musterstadt.html").is_file()
@@ -69,5 +72,9 @@ def test_run_prints_the_scorecard_and_makes_artifacts(tmp_path, capfd) -> None:
     assert table.type == "table"
     rows = table.data if isinstance(table.data, list) else json.loads(table.data)
     assert [r["portal"] for r in rows] == ["beispielhausen", "musterstadt", "kaputtdorf"]
-    assert rows[0]["band"] == "good" and rows[2]["points_of_405"] is None
+    assert (
+        rows[0]["band"] == "sufficient"
+        and rows[1]["band"] == "good"
+        and rows[2]["points_of_405"] is None
+    )
     assert (rows[0]["kind"], rows[0]["released_of_judged"]) == ("city", "1 of 3")

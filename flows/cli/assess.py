@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from checks.compliance import DEFAULT_PROFILE
 from flows.assess import CURRENT, assess_runs
 from flows.cli.common import common
-from warehouse.assess_inputs import ok_run_ids
+from warehouse.assess_inputs import ok_run_ids, shacl_profile
 from warehouse.assessments import pending_runs
 from warehouse.store import connect
 
@@ -36,10 +37,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
                 print(f"assessed {line.split(chr(9))[0]}", file=sys.stderr)
 
         if args.shacl:
-            from flows.shacl import validate_snapshot
+            from flows.shacl import DASHBOARD, validate_snapshot
 
-            for run_id in run_ids:
-                for line in validate_snapshot(con, run_id):
+            for run_id in run_ids:  # under the profile it was validated with before, if any
+                profile = shacl_profile(con, run_id) or DEFAULT_PROFILE
+                for line in validate_snapshot(con, run_id, (profile, DASHBOARD)):
                     print(f"odwatch: shacl {run_id}: {line}", file=sys.stderr, flush=True)
         assess_runs(con, run_ids, expectations=not args.no_expectations, progress=progress)
     finally:

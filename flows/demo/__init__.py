@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from checks.compliance import DEFAULT_PROFILE
 from flows.config import ConfigError, Portal
 from flows.demo.portals import LocalPortal, Reply, Request
 
@@ -122,6 +123,7 @@ def corpus_portals(corpus: Path) -> tuple[list[LocalPortal], list[Portal]]:
         packages: list[dict],
         organization: str | None = None,
         kind: str = "city",
+        shacl_profile: str | None = DEFAULT_PROFILE,
     ) -> None:
         server = LocalPortal(packages).start()
         servers.append(server)
@@ -135,6 +137,7 @@ def corpus_portals(corpus: Path) -> tuple[list[LocalPortal], list[Portal]]:
                 organization=organization,
                 allow_private_urls=True,
                 kind=kind,
+                shacl_profile=shacl_profile,
             )
         )
 
@@ -146,6 +149,7 @@ def corpus_portals(corpus: Path) -> tuple[list[LocalPortal], list[Portal]]:
         "Brasil",
         big["results"],
         kind="national",
+        shacl_profile=None,  # a Brazilian catalogue: GovData's DCAT-AP.de shapes do not apply
     )
     govdata = {}
     for name in ("package_show_response.json", "dataset_response.json", "dcatap-dataset.json"):
@@ -184,6 +188,8 @@ def portals_yaml(portals: list[Portal]) -> str:
             entry["population"] = p.population
         if p.kind != "city":
             entry["kind"] = p.kind
+        if p.shacl_profile != DEFAULT_PROFILE:
+            entry["shacl_profile"] = p.shacl_profile or False
         entry["allow_private_urls"] = p.allow_private_urls
         entries.append(entry)
     return yaml.safe_dump({"portals": entries}, allow_unicode=True, sort_keys=False)
