@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ckanapi
+import orjson
 import requests
+from ckanapi.common import prepare_action, reverse_apicontroller_action
 from ckanapi.errors import (
     CKANAPIError,
     NotFound,
@@ -55,6 +57,28 @@ class RecordingCKAN(ckanapi.RemoteCKAN):
         self.on_response = on_response
         self.max_bytes = max_bytes
         self.last: Response | None = None
+
+    def call_action(self, action, data_dict=None, context=None, apikey=None, files=None,
+                    requests_kwargs=None):  # fmt: skip
+        """ckanapi's GET call_action with the answer parsed by orjson (38 vs 55 ms for a
+        15 MB package_search page, the harvest's hot path); whatever is not a success (an
+        error, what orjson refuses: NaN, huge integers, deep nesting) goes through ckanapi's
+        own parsing and error mapping, as before."""
+        url, _, headers = prepare_action(
+            action, data_dict, apikey or self.apikey, files, base_url=self.base_url
+        )
+        headers["User-Agent"] = self.user_agent
+        url = self.address.rstrip("/") + "/" + url
+        requests_kwargs = dict(requests_kwargs or {})
+        requests_kwargs.setdefault("timeout", ckanapi.remoteckan.REQUEST_TIMEOUT)
+        status, body = self._request_fn_get(url, data_dict or {}, headers, requests_kwargs)
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("success"):
+            return parsed["result"]
+        return reverse_apicontroller_action(url, status, body)
 
     def _request_fn_get(self, url, data_dict, headers, requests_kwargs):
         started = time.monotonic()

@@ -15,6 +15,8 @@ import orjson
 
 def text(value: Any, *, sort_keys: bool = False) -> str | None:
     """A value as trimmed text, None if empty; a JSON object or list as its JSON text."""
+    if value.__class__ is str:  # the common case first: ~200,000 calls per harvested page
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, (dict, list)):
