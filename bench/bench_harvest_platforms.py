@@ -82,17 +82,24 @@ def get_json(url: str):
         return json.load(r)
 
 
-def stored(warehouse: Path) -> tuple[int, int, str, str | None]:
-    """(datasets, distributions, run status, warnings) read from the warehouse file."""
-    import duckdb
+STORED = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+one = lambda sql: con.sql(sql).fetchall()[0]
+print(json.dumps([*one("SELECT count(*) FROM dataset_rows"),
+                  *one("SELECT count(*) FROM distribution_rows"),
+                  *one("SELECT status, warnings FROM harvest_runs")]))
+"""
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        n_ds = con.sql("SELECT count(*) FROM dataset_rows").fetchall()[0][0]
-        n_di = con.sql("SELECT count(*) FROM distribution_rows").fetchall()[0][0]
-        status, warnings = con.sql("SELECT status, warnings FROM harvest_runs").fetchall()[0]
-    finally:
-        con.close()
+
+def stored(warehouse: Path) -> tuple[int, int, str, str | None]:
+    """(datasets, distributions, run status, warnings) read from the warehouse file, in a
+    child: DuckDB imported here would raise the next child's peak RSS (a child started with
+    vfork inherits its parent's high-water mark at exec)."""
+    out = subprocess.run(
+        [sys.executable, "-c", STORED, str(warehouse)], capture_output=True, text=True, check=True
+    )
+    n_ds, n_di, status, warnings = json.loads(out.stdout)
     return n_ds, n_di, status, warnings
 
 
