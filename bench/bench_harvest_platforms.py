@@ -61,13 +61,13 @@ def odwatch_cmd(py: str, platform: str, url: str, tmp: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def run_child(cmd: list[str]) -> tuple[float, float]:
+def run_child(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     start = time.perf_counter()
     env = dict(
         os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     )
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
@@ -109,7 +109,33 @@ def row(platform: str, tool: str, n: int, t: float, rss: float, ratio: str, mb: 
     )
 
 
-def bench(platform: str, n: int, corpus: str, rounds: int) -> None:
+def harvest(platform: str, base: str, plan: list[str], want: int, tree: Path, tmp: Path):
+    """`odwatch harvest` run from `tree` -> (wall s, peak RSS MB, datasets, distributions,
+    warnings, warehouse MB); fails unless it made the plan's requests and stored `want`."""
+    get_json(f"{base}/_bench/reset")
+    url = PORTAL_URL[platform].format(base=base)
+    t, rss = run_child(odwatch_cmd(sys.executable, platform, url, tmp), cwd=tree)
+    log = get_json(f"{base}/_bench/log")
+    if log != plan:
+        same = 0
+        while same < min(len(log), len(plan)) and log[same] == plan[same]:
+            same += 1
+        raise SystemExit(
+            f"{platform}: odwatch made {len(log)} requests, the plan has "
+            f"{len(plan)}; they part at #{same}: {log[same : same + 1]} vs "
+            f"{plan[same : same + 1]}"
+        )
+    n_ds, n_di, status, warnings = stored(tmp / "w.duckdb")
+    if (n_ds, status) != (want, "ok"):
+        raise SystemExit(
+            f"{platform}: harvest stored {n_ds} datasets ({status}), expected {want}; "
+            f"warnings: {warnings}"
+        )
+    size = sum(f.stat().st_size for f in tmp.glob("w.duckdb*")) / 2**20
+    return t, rss, n_ds, n_di, warnings, size
+
+
+def bench(platform: str, n: int, corpus: str, rounds: int, trees: list[Path]) -> None:
     py = sys.executable
     server = subprocess.Popen(
         [py, "bench/platform_server.py", platform, str(n), corpus],
@@ -121,46 +147,31 @@ def bench(platform: str, n: int, corpus: str, rounds: int) -> None:
         base = f"http://127.0.0.1:{int(server.stdout.readline().split()[1])}"
         plan = get_json(f"{base}/_bench/plan")
         want = expected(platform, n)
-        for _ in range(rounds):
+        for number in range(rounds):
             with tempfile.TemporaryDirectory() as tmp:
-                tmp = Path(tmp)
-                (tmp / "plan.json").write_text(json.dumps(plan))
+                (Path(tmp) / "plan.json").write_text(json.dumps(plan))
                 get_json(f"{base}/_bench/reset")
-                tf, rssf = run_child([py, "-c", FLOOR, base, str(tmp / "plan.json")])
+                tf, rssf = run_child([py, "-c", FLOOR, base, str(Path(tmp) / "plan.json")])
                 if get_json(f"{base}/_bench/log") != plan:
                     raise SystemExit(f"{platform}: the floor did not fetch the plan")
-                get_json(f"{base}/_bench/reset")
-                url = PORTAL_URL[platform].format(base=base)
-                t, rss = run_child(odwatch_cmd(py, platform, url, tmp))
-                log = get_json(f"{base}/_bench/log")
-                if log != plan:
-                    same = 0
-                    while same < min(len(log), len(plan)) and log[same] == plan[same]:
-                        same += 1
-                    raise SystemExit(
-                        f"{platform}: odwatch made {len(log)} requests, the plan has "
-                        f"{len(plan)}; they part at #{same}: {log[same : same + 1]} vs "
-                        f"{plan[same : same + 1]}"
-                    )
-                n_ds, n_di, status, warnings = stored(tmp / "w.duckdb")
-                if (n_ds, status) != (want, "ok"):
-                    raise SystemExit(
-                        f"{platform}: harvest stored {n_ds} datasets ({status}), expected {want}; "
-                        f"warnings: {warnings}"
-                    )
-                size = sum(f.stat().st_size for f in tmp.glob("w.duckdb*")) / 2**20
             row(platform, f"fetch floor ({len(plan)} requests)", want, tf, rssf, "", "")
-            row(
-                platform,
-                f"odwatch harvest ({n_ds:,} datasets, {n_di:,} distributions)",
-                n_ds,
-                t,
-                rss,
-                f"{t / tf:.1f}x time, {rss / rssf:.1f}x RSS",
-                f"{size:,.0f}",
-            )
-            if warnings:
-                print(f"|  | warnings: {warnings} | | | | | |", flush=True)
+            for tree in trees if number % 2 == 0 else trees[::-1]:  # alternate the order
+                with tempfile.TemporaryDirectory() as tmp:
+                    t, rss, n_ds, n_di, warnings, size = harvest(
+                        platform, base, plan, want, tree, Path(tmp)
+                    )
+                label = "" if tree == ROOT else f" from {tree}"
+                row(
+                    platform,
+                    f"odwatch harvest{label} ({n_ds:,} datasets, {n_di:,} distributions)",
+                    n_ds,
+                    t,
+                    rss,
+                    f"{t / tf:.1f}x time, {rss / rssf:.1f}x RSS",
+                    f"{size:,.0f}",
+                )
+                if warnings:
+                    print(f"|  | warnings: {warnings} | | | | | |", flush=True)
     finally:
         server.terminate()
         server.wait()
@@ -174,6 +185,14 @@ def main() -> None:
     )
     ap.add_argument("--rounds", type=int, default=1, help="floor + odwatch pairs per platform")
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument(
+        "--also-tree",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="also run `odwatch harvest` from these source trees (e.g. a `git archive` of an "
+        "older commit), after this one, against the same server: before/after side by side",
+    )
     args = ap.parse_args()
     print(
         "| platform | tool | wall s | peak RSS MB | datasets/s | ratio odwatch/floor "
@@ -181,7 +200,7 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|")
     for platform in args.platform:
-        bench(platform, args.datasets, args.corpus, args.rounds)
+        bench(platform, args.datasets, args.corpus, args.rounds, [ROOT, *args.also_tree])
 
 
 if __name__ == "__main__":
