@@ -10,7 +10,7 @@ warehouse is opened read-only and its dataset_rows counted: a harvest that store
 datasets than the portal lets it page fails the bench instead of looking fast.
 
     python bench/bench_harvest_platforms.py [--datasets 10000] [--platform opendatasoft dcat]
-        [--rounds 1] [--corpus ../shared/corpus]
+        [--rounds 1] [--also-tree DIR ...] [--corpus ../shared/corpus]
 
 The Explore API pages only `offset + limit < 10000`: of 10,000 datasets the adapter can
 page 9,999 (it warns about the rest), so that is the count expected for Opendatasoft.
