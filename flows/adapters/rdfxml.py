@@ -58,6 +58,17 @@ class _Reader:
         self.index: Index = {}
         self.base = base
         self.fresh = 0
+        self.joined: dict[tuple[str, str], str] = {}
+        self.predicates: dict[str, str] = {}
+
+    def join(self, base: str, ref: str) -> str:
+        """urljoin(base, ref), remembered: a page repeats the same datatype and vocabulary
+        IRIs thousands of times, and urljoin was a fifth of reading a Rostock page."""
+        key = (base, ref)
+        iri = self.joined.get(key)
+        if iri is None:
+            iri = self.joined[key] = urljoin(base, ref)
+        return iri
 
     def add(self, s: str, p: str, o: Obj) -> None:
         props = self.index.get(s)
@@ -71,14 +82,14 @@ class _Reader:
 
     def node(self, el: ET.Element, base: str, lang: str | None) -> str:
         """A node element: its subject, with its type and properties added."""
-        base = urljoin(base, el.get(_BASE)) if el.get(_BASE) else base
+        base = self.join(base, el.get(_BASE)) if el.get(_BASE) else base
         lang = el.get(_LANG, lang)
         if el.get(_ABOUT) is not None:
-            subject = urljoin(base, el.get(_ABOUT))
+            subject = self.join(base, el.get(_ABOUT))
         elif el.get(_NODEID) is not None:
             subject = "_:" + el.get(_NODEID, "")
         elif el.get(_ID) is not None:
-            subject = urljoin(base, "#" + el.get(_ID, ""))
+            subject = self.join(base, "#" + el.get(_ID, ""))
         else:
             subject = self.bnode()
         tag = _uri(el.tag)
@@ -96,54 +107,66 @@ class _Reader:
             if name in _UNSUPPORTED_ATTRS:
                 raise Unsupported(f"attribute {name}")
             if name == _TYPE:
-                self.add(subject, RDF_TYPE, urljoin(base, value))
+                self.add(subject, RDF_TYPE, self.join(base, value))
             else:
                 self.add(subject, _uri(name), Lit(value, lang or None))
+
+    def predicate(self, tag: str) -> str:
+        """A property element's tag -> its predicate IRI (remembered per tag)."""
+        predicate = self.predicates.get(tag)
+        if predicate is None:
+            predicate = _uri(tag)
+            if predicate.startswith(RDF) and predicate[len(RDF) :] in ("li", "Description", "RDF"):
+                raise Unsupported(f"property element {predicate}")
+            self.predicates[tag] = predicate
+        return predicate
 
     def property(self, subject: str, el: ET.Element, base: str, lang: str | None) -> None:
         if not isinstance(el.tag, str):  # a comment or processing instruction
             return
-        predicate = _uri(el.tag)
-        if predicate.startswith(RDF) and predicate[len(RDF) :] in ("li", "Description", "RDF"):
-            raise Unsupported(f"property element {predicate}")
-        base = urljoin(base, el.get(_BASE)) if el.get(_BASE) else base
-        lang = el.get(_LANG, lang)
-        if el.get(_ID) is not None:
-            raise Unsupported("rdf:ID on a property element (reification)")
-        parse_type = el.get(_PARSETYPE)
-        if parse_type is not None:
-            if parse_type != "Resource":
-                raise Unsupported(f'rdf:parseType="{parse_type}"')
-            obj = self.bnode()
-            self.add(subject, predicate, obj)
-            for child in el:
-                self.property(obj, child, base, lang)
-            return
-        children = [c for c in el if isinstance(c.tag, str)]
-        if children:
-            if len(children) > 1 or (el.text and el.text.strip()):
-                raise Unsupported("property element with mixed content")
-            self.add(subject, predicate, self.node(children[0], base, lang))
-            return
-        resource, node_id = el.get(_RESOURCE), el.get(_NODEID)
-        extra = [n for n in el.attrib if n not in _SYNTAX and not n.startswith(f"{{{XML}}}")]
-        if resource is not None or node_id is not None or extra:
-            if resource is not None:
-                obj = urljoin(base, resource)
-            elif node_id is not None:
-                obj = "_:" + node_id
-            else:
+        predicate = self.predicate(el.tag)
+        attrib = el.attrib  # most property elements have none: skip their lookups
+        if attrib:
+            base = self.join(base, attrib[_BASE]) if attrib.get(_BASE) else base
+            lang = attrib.get(_LANG, lang)
+            if _ID in attrib:
+                raise Unsupported("rdf:ID on a property element (reification)")
+            parse_type = attrib.get(_PARSETYPE)
+            if parse_type is not None:
+                if parse_type != "Resource":
+                    raise Unsupported(f'rdf:parseType="{parse_type}"')
                 obj = self.bnode()
-            if el.get(_DATATYPE) is not None:
-                raise Unsupported("rdf:datatype on a resource property")
-            self.add(subject, predicate, obj)
-            self.attributes(obj, el, base, lang, skip=_SYNTAX)
-            return
-        datatype = el.get(_DATATYPE)
-        if datatype is not None:
-            self.add(subject, predicate, Lit(el.text or "", None, urljoin(base, datatype)))
-        else:
-            self.add(subject, predicate, Lit(el.text or "", lang or None))
+                self.add(subject, predicate, obj)
+                for child in el:
+                    self.property(obj, child, base, lang)
+                return
+        if len(el):
+            children = [c for c in el if isinstance(c.tag, str)]
+            if children:
+                if len(children) > 1 or (el.text and el.text.strip()):
+                    raise Unsupported("property element with mixed content")
+                self.add(subject, predicate, self.node(children[0], base, lang))
+                return
+        if attrib:
+            resource, node_id = attrib.get(_RESOURCE), attrib.get(_NODEID)
+            extra = [n for n in attrib if n not in _SYNTAX and not n.startswith(f"{{{XML}}}")]
+            if resource is not None or node_id is not None or extra:
+                if resource is not None:
+                    obj = self.join(base, resource)
+                elif node_id is not None:
+                    obj = "_:" + node_id
+                else:
+                    obj = self.bnode()
+                if _DATATYPE in attrib:
+                    raise Unsupported("rdf:datatype on a resource property")
+                self.add(subject, predicate, obj)
+                self.attributes(obj, el, base, lang, skip=_SYNTAX)
+                return
+            datatype = attrib.get(_DATATYPE)
+            if datatype is not None:
+                self.add(subject, predicate, Lit(el.text or "", None, self.join(base, datatype)))
+                return
+        self.add(subject, predicate, Lit(el.text or "", lang or None))
 
 
 def read_rdfxml(content: bytes | str, base: str) -> Index:
