@@ -43,13 +43,14 @@ def odwatch_cmd(py: str, url: str, tmp: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def run_child(cmd: list[str]) -> tuple[float, float, int]:
+def run_child(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, int]:
+    """Run `cmd` in `cwd` (another source tree, for a side-by-side run); wall s, peak RSS MB, exit code."""
     start = time.perf_counter()
     env = dict(
         os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     )
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.request import urlopen
+
+from bench_harvest import run_child  # noqa: E402 - bench/ is the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 ODS_WINDOW = 10_000  # flows.adapters.opendatasoft.MAX_WINDOW: offset + limit stays below
@@ -59,22 +59,6 @@ def odwatch_cmd(py: str, platform: str, url: str, tmp: Path) -> list[str]:
     return [py, "-m", "flows.cli", "harvest", "--portals", str(portals)] + [
         "--warehouse", str(tmp / "w.duckdb"), "--retries", "0"
     ]  # fmt: skip
-
-
-def run_child(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
-    start = time.perf_counter()
-    env = dict(
-        os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    )
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read()
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{cmd[:5]} failed ({os.waitstatus_to_exitcode(status)}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def get_json(url: str):
@@ -114,7 +98,7 @@ def harvest(platform: str, base: str, plan: list[str], want: int, tree: Path, tm
     warnings, warehouse MB); fails unless it made the plan's requests and stored `want`."""
     get_json(f"{base}/_bench/reset")
     url = PORTAL_URL[platform].format(base=base)
-    t, rss = run_child(odwatch_cmd(sys.executable, platform, url, tmp), cwd=tree)
+    t, rss, _ = run_child(odwatch_cmd(sys.executable, platform, url, tmp), cwd=tree)
     log = get_json(f"{base}/_bench/log")
     if log != plan:
         same = 0
@@ -151,7 +135,7 @@ def bench(platform: str, n: int, corpus: str, rounds: int, trees: list[Path]) ->
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "plan.json").write_text(json.dumps(plan))
                 get_json(f"{base}/_bench/reset")
-                tf, rssf = run_child([py, "-c", FLOOR, base, str(Path(tmp) / "plan.json")])
+                tf, rssf, _ = run_child([py, "-c", FLOOR, base, str(Path(tmp) / "plan.json")])
                 if get_json(f"{base}/_bench/log") != plan:
                     raise SystemExit(f"{platform}: the floor did not fetch the plan")
             row(platform, f"fetch floor ({len(plan)} requests)", want, tf, rssf, "", "")
