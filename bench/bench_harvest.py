@@ -4,7 +4,7 @@ fetch floor (one requests.Session fetching the same pages, bodies discarded), si
 All three run as child processes against the same local catalogue server (bench/catalogue_server.py,
 its own process); wall time and peak RSS (os.wait4) of each child are reported.
 
-    python bench/bench_harvest.py [--sizes 10000 100000] [--corpus ../shared/corpus]
+    python bench/bench_harvest.py [--sizes 10000 100000] [--corpus ../shared/corpus] [--page-size 1000]
 """
 
 from __future__ import annotations
@@ -21,22 +21,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FLOOR = """
 import sys, requests
-url, n = sys.argv[1], int(sys.argv[2])
+url, n, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = requests.Session()
-for start in range(0, n, 1000):  # the pages odwatch asks for, in its order; bodies discarded
+for start in range(0, n, rows):  # the pages odwatch asks for, in its order; bodies discarded
     r = s.get(url + "/api/3/action/package_search", params={"q": "*:*", "sort":
-              "metadata_created asc, name asc", "start": start, "rows": 1000}, timeout=120)
+              "metadata_created asc, name asc", "start": start, "rows": rows}, timeout=120)
     r.raise_for_status()
     r.content
 """
 
 
-def odwatch_cmd(py: str, url: str, tmp: Path) -> list[str]:
+def odwatch_cmd(py: str, url: str, tmp: Path, page_size: int = 1000) -> list[str]:
     """`odwatch harvest` as a user runs it, the portal's rate limit lifted (`api_rate: 0`;
     ckanapi has none for 127.0.0.1 either): measures odwatch, not the gate."""
     portals = tmp / "portals.yaml"
     portals.write_text(
-        f"portals:\n  - {{id: big, title: b, city: b, platform: ckan, url: '{url}', api_rate: 0}}\n"
+        f"portals:\n  - {{id: big, title: b, city: b, platform: ckan, url: '{url}', api_rate: 0, "
+        f"page_size: {page_size}}}\n"
     )
     return [py, "-m", "flows.cli", "harvest", "--portals", str(portals)] + [
         "--warehouse", str(tmp / "w.duckdb"), "--retries", "0"
@@ -70,6 +71,9 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--ckanapi-processes", type=int, default=2)
+    ap.add_argument(
+        "--page-size", type=int, default=1000, help="package_search rows (odwatch, floor)"
+    )
     args = ap.parse_args()
     py = sys.executable
     ckanapi = str(Path(py).with_name("ckanapi"))
@@ -86,9 +90,9 @@ def main() -> None:
             port = int(server.stdout.readline().split()[1])
             url = f"http://127.0.0.1:{port}"
             with tempfile.TemporaryDirectory() as tmp:
-                tf, rssf, _ = run_child([py, "-c", FLOOR, url, str(n)])
+                tf, rssf, _ = run_child([py, "-c", FLOOR, url, str(n), str(args.page_size)])
                 row(n, "fetch floor (one requests.Session, same pages)", tf, rssf)
-                t, rss, _ = run_child(odwatch_cmd(py, url, Path(tmp)))
+                t, rss, _ = run_child(odwatch_cmd(py, url, Path(tmp), args.page_size))
                 size = sum(f.stat().st_size for f in Path(tmp).glob("w.duckdb*"))
                 row(n, f"odwatch harvest -> DuckDB ({size / 2**20:,.0f} MB warehouse)", t, rss)
                 t2, rss2, _ = run_child(

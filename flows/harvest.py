@@ -21,7 +21,7 @@ from flows.adapters.records import HarvestStats, Response
 from flows.adapters.registry import ADAPTERS
 from flows.config import Portal
 from flows.politeness import api_session
-from warehouse.records import Warehouse
+from warehouse.records import Encoded, Warehouse, encode_records
 from warehouse.store import PreviousSnapshot
 
 
@@ -189,22 +189,21 @@ def fetch_portal(
         batches = adapter.fetch(
             portal.source, session, on_page, stats_out, since=since, known=known
         )
-        parse = adapter.parse
-        for batch in prefetch(batches):
-            datasets: list = []
-            distributions: list = []
-            for raw in batch:
-                dataset, dists = parse(raw, portal.id, portal.url, run_id)
-                datasets.append(dataset)
-                distributions.extend(dists)
-                modified = _metadata_modified(dataset)
-                if modified is not None and (newest is None or modified > newest):
-                    newest = modified
-            fetched += wh.add_records("dataset_rows", datasets)
-            wh.add_records("distribution_rows", distributions)
-            if progress is not None and stats_out:
-                stats = stats_out[0]
-                progress(Progress(portal.id, stats.requests, fetched, stats.expected_count))
+        spools = wh.spool("dataset_rows"), wh.spool("distribution_rows")
+        try:
+            for ds, di, page_newest in prefetch(_encoded_pages(adapter, portal, run_id, batches)):
+                fetched += spools[0].add(ds)
+                spools[1].add(di)
+                if page_newest is not None and (newest is None or page_newest > newest):
+                    newest = page_newest
+                if progress is not None and stats_out:
+                    stats = stats_out[0]
+                    progress(Progress(portal.id, stats.requests, fetched, stats.expected_count))
+            for spool in spools:
+                spool.close()
+        finally:
+            for spool in spools:
+                spool.discard()
     except PortalError as exc:
         return Fetched(run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, exc)
     except BaseException as exc:
@@ -219,6 +218,30 @@ def fetch_portal(
     return Fetched(
         run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, None, newest
     )
+
+
+def _encoded_pages(
+    adapter, portal: Portal, run_id: str, batches: Iterator[list[dict]]
+) -> Iterator[tuple[Encoded, Encoded, str | None]]:
+    """Each fetched page parsed and encoded as the NDJSON the writer loads, with the page's
+    largest metadata_modified. Run in the prefetch thread: a page's Python dicts live only
+    while it is encoded (one page at a time, not three), and the writer thread's DuckDB
+    insert (no GIL) overlaps the next page's parsing."""
+    parse = adapter.parse
+    for batch in batches:
+        datasets: list = []
+        distributions: list = []
+        newest: str | None = None
+        for raw in batch:
+            dataset, dists = parse(raw, portal.id, portal.url, run_id)
+            datasets.append(dataset)
+            distributions.extend(dists)
+            modified = _metadata_modified(dataset)
+            if modified is not None and (newest is None or modified > newest):
+                newest = modified
+        encoded = encode_records(datasets), encode_records(distributions), newest
+        del batch, datasets, distributions  # the page's dicts go before the generator waits
+        yield encoded
 
 
 def _metadata_modified(dataset: dict) -> str | None:

@@ -199,3 +199,33 @@ def test_a_warehouse_from_before_snapshot_members_is_upgraded(br_packages, wareh
         con.close()
     assert after == before
     assert sorted(members) == sorted((r.run_id, 60) for r in runs)
+
+
+def test_spooled_rows_equal_page_by_page_rows(br_packages, warehouse_path, monkeypatch, tmp_path):
+    """A harvest loads its rows in bulks (RowSpool): flushed every 150 rows, or once at the
+    end, the stored rows are the same, and no spool file is left behind."""
+    import tempfile
+
+    import warehouse.records as records
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tables = {}
+    with LocalPortal(br_packages) as server, Warehouse(warehouse_path) as wh:
+        for rows in (150, 10**9):
+            monkeypatch.setattr(records, "SPOOL_ROWS", rows)
+            portal = Portal(
+                id=f"br{rows}", title="t", city="c", platform="ckan", url=server.url, page_size=100
+            )
+            result = harvest_portal(portal, wh, make_session(per_host_rate=0))
+            assert (result.status, result.datasets) == ("ok", 800)
+            tables[rows] = [
+                wh.con.execute(
+                    f"SELECT * EXCLUDE (run_id, portal_id) FROM {table} WHERE run_id = ? "
+                    "ORDER BY ALL",
+                    [result.run_id],
+                ).fetchall()
+                for table in ("dataset_rows", "distribution_rows")
+            ]
+    assert len(tables[150][1]) > 150  # the distributions were flushed many times
+    assert tables[150] == tables[10**9]
+    assert list(tmp_path.glob("odwatch-*")) == []

@@ -1,8 +1,10 @@
 """The harvest's writer: one connection shared by a process's harvest threads.
 
-A harvest opens a run (harvest_runs 'running'), stores each API response in raw_pages, streams
+One idea: a run's rows reach DuckDB as NDJSON files loaded in bulk, never row by row.
+
+A harvest opens a run (harvest_runs 'running'), stores each API response in raw_pages, loads
 its parsed rows into dataset_rows / distribution_rows (NDJSON -> read_json, the fastest bulk
-path in DuckDB, so memory does not grow with the catalogue), carries an incremental run's
+path in DuckDB; a RowSpool gathers pages into bulks of whole row groups), carries an incremental run's
 unchanged datasets forward as snapshot_members rows, and marks the run ok or failed. Connecting,
 the schema and reading snapshots live in warehouse/store.py.
 """
@@ -35,6 +37,10 @@ from warehouse.store import (
 )
 
 NOT_STORED = frozenset({"raw"})  # record keys add_records leaves out
+# A harvest loads its rows in bulks of this many or more: DuckDB writes an INSERT's full row
+# groups (122,880 rows) straight to the database file instead of holding them in memory and
+# the WAL until a checkpoint (which, past the memory limit, spilled them to temp files first)
+SPOOL_ROWS = 2 * 122_880
 
 
 def new_run_id(portal_id: str, now: datetime | None = None) -> str:
@@ -172,10 +178,6 @@ class Warehouse:
         """Bulk-insert records encode_records() made (here or in a parse worker process)."""
         if not encoded.count:
             return 0
-        # the raw JSON is stored once, in raw_pages (compressed): the rows' `raw` column stays
-        # NULL (it held a second copy, half the bytes written; `odwatch reparse` rebuilds
-        # every row from the pages)
-        columns = {c: t for c, t in self.columns(table).items() if c not in NOT_STORED}
         fd, tmp = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
         try:
             # one write, not one per buffer-full: each write releases the GIL, and getting
@@ -183,21 +185,34 @@ class Warehouse:
             # ~900 flushes per 1000-package page, the harvest's largest cost)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(encoded.ndjson)
-            # read_json allocates buffers of twice its maximum_object_size: sized to the
-            # longest line written, not a fixed 128 MB (which alone took 256 MB and made
-            # a 512MB memory limit fail on the first page)
-            max_size = max(1 << 20, 2 * encoded.longest)
-            spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
-            cols = ", ".join(f'"{c}"' for c in columns)
-            with self.lock:
-                self.con.execute(
-                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_json(?, "
-                    f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {max_size})",
-                    [tmp],
-                )
+            self.load_ndjson(table, tmp, encoded.longest)
         finally:
             os.unlink(tmp)
         return encoded.count
+
+    def spool(self, table: str, rows: int | None = None) -> RowSpool:
+        """A spool that loads `table` in bulks of at least `rows` rows (SPOOL_ROWS unless
+        given; see RowSpool)."""
+        return RowSpool(self, table, SPOOL_ROWS if rows is None else rows)
+
+    def load_ndjson(self, table: str, path: str, longest: int) -> None:
+        """INSERT an NDJSON file of records (no line longer than `longest` bytes) into `table`."""
+        # the raw JSON is stored once, in raw_pages (compressed): the rows' `raw` column stays
+        # NULL (it held a second copy, half the bytes written; `odwatch reparse` rebuilds
+        # every row from the pages)
+        columns = {c: t for c, t in self.columns(table).items() if c not in NOT_STORED}
+        # read_json allocates buffers of twice its maximum_object_size: sized to the
+        # longest line written, not a fixed 128 MB (which alone took 256 MB and made
+        # a 512MB memory limit fail on the first page)
+        max_size = max(1 << 20, 2 * longest)
+        spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in columns.items()) + "}"
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with self.lock:
+            self.con.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_json(?, "
+                f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {max_size})",
+                [path],
+            )
 
     def finish_run(
         self,
@@ -368,3 +383,49 @@ class Warehouse:
                 "request_count = ?, method = ? WHERE run_id = ?",
                 [error, request_count, method, run_id],
             )
+
+
+class RowSpool:
+    """Encoded pages of one table gathered in a temp file and loaded in bulks of `rows` or more.
+
+    Page-sized INSERTs (1,000 datasets, ~10,000 distributions) each land in the WAL and stay
+    in memory until a checkpoint writes them again: the harvest's memory grew to DuckDB's
+    memory limit and spilled. A bulk of whole row groups is written once, to the file. What
+    is spooled and not yet loaded is lost with a failed run, as its rows would be anyway
+    (drop_run_rows); the raw pages are stored as they come."""
+
+    def __init__(self, wh: Warehouse, table: str, rows: int):
+        self.wh, self.table, self.rows = wh, table, rows
+        fd, self.path = tempfile.mkstemp(prefix=f"odwatch-{table}-", suffix=".ndjson")
+        self.fh = os.fdopen(fd, "wb")
+        self.pending = 0
+        self.longest = 0
+
+    def add(self, encoded: Encoded) -> int:
+        self.fh.write(encoded.ndjson)
+        self.pending += encoded.count
+        self.longest = max(self.longest, encoded.longest)
+        if self.pending >= self.rows:
+            self.flush()
+        return encoded.count
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.fh.flush()
+        self.wh.load_ndjson(self.table, self.path, self.longest)
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.pending = 0
+        self.longest = 0
+
+    def close(self) -> None:
+        """Load what is left and remove the file."""
+        try:
+            self.flush()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        self.fh.close()
+        Path(self.path).unlink(missing_ok=True)
