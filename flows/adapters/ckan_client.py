@@ -77,6 +77,9 @@ class RecordingCKAN(ckanapi.RemoteCKAN):
         except orjson.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict) and parsed.get("success"):
+            # kept only to explain a failure: a 15 MB page's text (and the UTF-8 copy orjson
+            # caches in it) would otherwise live on while the next page is fetched
+            self.last = None
             return parsed["result"]
         return reverse_apicontroller_action(url, status, body)
 
