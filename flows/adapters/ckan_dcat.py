@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, XSD
+from rdflib.term import Node
 
 from checks.dcat_graph import DatasetGraph
 from checks.freshness import parse_frequency
@@ -95,6 +97,35 @@ def typed_date(value: str | None) -> Literal | None:
         if len(value) > 10
         else (Literal(value, datatype=XSD.date))
     )
+
+
+def lit(value: Any) -> Literal | None:
+    """A plain literal of the value's text, or None when it has none."""
+    value = text(value)
+    return Literal(value) if value else None
+
+
+def adder(g: Graph) -> Callable[[Node, Node, Node | None], None]:
+    """g.add for mappings: a triple whose object is None (a field the record lacks) is left out."""
+
+    def add(s: Node, p: Node, o: Node | None) -> None:
+        if o is not None:
+            g.add((s, p, o))
+
+    return add
+
+
+def dataset_head(g: Graph, ds: URIRef, dataset: DatasetRecord) -> None:
+    """What every platform's mapping writes alike from the parsed record: the type, title,
+    description, keywords and the issued / modified dates."""
+    add = adder(g)
+    g.add((ds, RDF.type, DCAT.Dataset))
+    add(ds, DCTERMS.title, lit(dataset["title"]))
+    add(ds, DCTERMS.description, lit(dataset["description"]))
+    for keyword in dataset["keywords"]:
+        add(ds, DCAT.keyword, Literal(keyword))
+    add(ds, DCTERMS.issued, typed_date(dataset["issued"]))
+    add(ds, DCTERMS.modified, typed_date(dataset["modified"]))
 
 
 def as_list(value: Any) -> list[str]:
@@ -214,21 +245,10 @@ def ckan_graph(
     ds = URIRef(text(ex.get("uri")) or text(pkg.get("uri")) or f"{base}/dataset/{dataset_id}")
     g = bind(Graph())
 
-    def add(s, p, o) -> None:
-        if o is not None:
-            g.add((s, p, o))
-
-    def lit(value: Any) -> Literal | None:
-        value = text(value)
-        return Literal(value) if value else None
-
-    g.add((ds, RDF.type, DCAT.Dataset))
-    add(ds, DCTERMS.title, lit(dataset["title"]))
-    add(ds, DCTERMS.description, lit(dataset["description"]))
+    add = adder(g)
+    dataset_head(g, ds, dataset)
     add(ds, DCTERMS.identifier, lit(ex.get("identifier")) or lit(dataset_id))
     add(ds, OWL.versionInfo, lit(dataset["version"]))
-    for keyword in dataset["keywords"]:
-        add(ds, DCAT.keyword, Literal(keyword))
     for theme in dataset["themes"]:
         if is_iri(theme):
             add(ds, DCAT.theme, iri(theme))
@@ -236,8 +256,6 @@ def ckan_graph(
             add(ds, DCAT.theme, URIRef(EU_THEME + theme.upper()))
     if is_iri(dataset["source_url"]):
         add(ds, DCAT.landingPage, iri(dataset["source_url"]))
-    add(ds, DCTERMS.issued, typed_date(dataset["issued"]))
-    add(ds, DCTERMS.modified, typed_date(dataset["modified"]))
     freq = dataset["frequency_raw"]
     if is_iri(freq):
         add(ds, DCTERMS.accrualPeriodicity, iri(freq))

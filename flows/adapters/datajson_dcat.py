@@ -36,13 +36,16 @@ from checks.freshness import parse_frequency
 from flows.adapters.ckan_dcat import (
     EU_FREQUENCY,
     SCHEMA,
+    adder,
     agent,
     bind,
     contact,
+    dataset_head,
     iri,
     iri_or_literal,
     is_iri,
     license_iri,
+    lit,
     spatial,
     typed_date,
 )
@@ -85,25 +88,12 @@ def datajson_graph(
     ds = iri(own) if own else URIRef(f"{catalogue_url}#{dataset_id}")
     g = bind(Graph())
 
-    def add(s, p, o) -> None:
-        if o is not None:
-            g.add((s, p, o))
-
-    def lit(value: Any) -> Literal | None:
-        value = text(value)
-        return Literal(value) if value else None
-
-    g.add((ds, RDF.type, DCAT.Dataset))
-    add(ds, DCTERMS.title, lit(dataset["title"]))
-    add(ds, DCTERMS.description, lit(dataset["description"]))
+    add = adder(g)
+    dataset_head(g, ds, dataset)
     add(ds, DCTERMS.identifier, lit(ident))
-    for keyword in dataset["keywords"]:
-        add(ds, DCAT.keyword, Literal(keyword))
     for theme in dataset["themes"]:
         if is_iri(theme):
             add(ds, DCAT.theme, iri(theme))
-    add(ds, DCTERMS.issued, typed_date(dataset["issued"]))
-    add(ds, DCTERMS.modified, typed_date(dataset["modified"]))
     if is_iri(text(item.get("landingPage"))):
         add(ds, DCAT.landingPage, iri(item["landingPage"]))
     freq = dataset["frequency_raw"]

@@ -25,7 +25,6 @@ dcatde:contributorID and the political geocoding -> unknowable.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -37,17 +36,20 @@ from flows.adapters.ckan_dcat import (
     DCATDE,
     EU_FREQUENCY,
     SCHEMA,
+    adder,
     as_list,
     bind,
     contact,
+    dataset_head,
     iri,
     iri_or_literal,
     is_iri,
     license_iri,
+    lit,
     spatial,
     typed_date,
 )
-from flows.adapters.fields import joined_text, text
+from flows.adapters.fields import joined_text
 from flows.adapters.opendatasoft_parse import _dcat_lookup
 from flows.adapters.records import DatasetRecord, DistributionRecord
 
@@ -69,28 +71,15 @@ def opendatasoft_graph(
     ds = URIRef(f"{base}/api/v2/catalog/datasets/{quote(dataset_id, safe='')}")
     g = bind(Graph())
 
-    def add(s, p, o) -> None:
-        if o is not None:
-            g.add((s, p, o))
-
-    def lit(value: Any) -> Literal | None:
-        value = text(value)
-        return Literal(value) if value else None
-
-    g.add((ds, RDF.type, DCAT.Dataset))
+    add = adder(g)
+    dataset_head(g, ds, dataset)
     add(ds, DCTERMS.identifier, Literal(dataset_id))
-    add(ds, DCTERMS.title, lit(dataset["title"]))
-    add(ds, DCTERMS.description, lit(dataset["description"]))
-    for keyword in dataset["keywords"]:
-        add(ds, DCAT.keyword, Literal(keyword))
     for theme in dataset["themes"]:
         add(
             ds,
             DCAT.theme,
             iri(theme) if is_iri(theme) else URIRef(f"{base}/id/theme/{quote(theme)}"),
         )
-    add(ds, DCTERMS.issued, typed_date(dataset["issued"]))
-    add(ds, DCTERMS.modified, typed_date(dataset["modified"]))
     if is_iri(dataset["source_url"]):
         add(ds, DCAT.landingPage, iri(dataset["source_url"]))
     language = joined_text(default.get("language"))
