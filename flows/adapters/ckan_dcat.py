@@ -232,6 +232,31 @@ def spatial(g: Graph, ds: URIRef, value: str | None) -> None:
         g.add((loc, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), Literal(value)))
 
 
+def coverage(g: Graph, ds: URIRef, dataset: DatasetRecord) -> None:
+    """The dataset's spatial and temporal coverage, as every mapping writes them."""
+    spatial(g, ds, dataset["spatial"])
+    if dataset["temporal_start"] or dataset["temporal_end"]:
+        add = adder(g)
+        period = BNode()
+        g.add((ds, DCTERMS.temporal, period))
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        add(period, SCHEMA.startDate, typed_date(dataset["temporal_start"]))
+        add(period, SCHEMA.endDate, typed_date(dataset["temporal_end"]))
+
+
+def distribution_head(g: Graph, ds: URIRef, node: URIRef, dist: DistributionRecord) -> None:
+    """What every mapping writes alike for a distribution: its link from the dataset, type,
+    title, description and access / download URLs."""
+    add = adder(g)
+    g.add((ds, DCAT.distribution, node))
+    g.add((node, RDF.type, DCAT.Distribution))
+    add(node, DCTERMS.title, lit(dist["title"]))
+    add(node, DCTERMS.description, lit(dist["description"]))
+    for prop, url in ((DCAT.accessURL, dist["access_url"]), (DCAT.downloadURL, dist["download_url"])):  # fmt: skip
+        if is_iri(url):
+            add(node, prop, iri(url))
+
+
 def ckan_graph(
     pkg: dict,
     portal_url: str,
@@ -297,13 +322,7 @@ def ckan_graph(
     add(ds, DCATDE.politicalGeocodingLevelURI, iri_or_literal(ex.get("politicalGeocodingLevelURI")))
     add(ds, DCATDE.geocodingDescription, lit(ex.get("geocodingText")))
     add(ds, DCATDE.legalBasis, lit(ex.get("legalbasisText")))
-    spatial(g, ds, dataset["spatial"])
-    if dataset["temporal_start"] or dataset["temporal_end"]:
-        period = BNode()
-        g.add((ds, DCTERMS.temporal, period))
-        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
-        add(period, SCHEMA.startDate, typed_date(dataset["temporal_start"]))
-        add(period, SCHEMA.endDate, typed_date(dataset["temporal_end"]))
+    coverage(g, ds, dataset)
 
     resources = [r for r in pkg.get("resources") or [] if isinstance(r, dict)]
     nodes: dict[str, str] = {}
@@ -312,13 +331,7 @@ def ckan_graph(
         res_id = text(res.get("id"))
         node = URIRef(text(res.get("uri")) or f"{ds}/resource/{res_id or dist['position']}")
         nodes[str(node)] = dist["distribution_id"]
-        g.add((ds, DCAT.distribution, node))
-        g.add((node, RDF.type, DCAT.Distribution))
-        add(node, DCTERMS.title, lit(dist["title"]))
-        add(node, DCTERMS.description, lit(dist["description"]))
-        for prop, url in ((DCAT.accessURL, dist["access_url"]), (DCAT.downloadURL, dist["download_url"])):  # fmt: skip
-            if is_iri(url):
-                add(node, prop, iri(url))
+        distribution_head(g, ds, node, dist)
         add(node, DCTERMS.format, iri_or_literal(dist["format_raw"]))
         add(node, DCAT.mediaType, iri_or_literal(dist["media_type_raw"]))
         if dist["byte_size"] is not None:

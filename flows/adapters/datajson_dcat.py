@@ -29,24 +29,24 @@ from __future__ import annotations
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
+from rdflib.namespace import DCAT, DCTERMS, XSD
 
 from checks.dcat_graph import DatasetGraph
 from checks.freshness import parse_frequency
 from flows.adapters.ckan_dcat import (
     EU_FREQUENCY,
-    SCHEMA,
     adder,
     agent,
     bind,
     contact,
+    coverage,
     dataset_head,
+    distribution_head,
     iri,
     iri_or_literal,
     is_iri,
     license_iri,
     lit,
-    spatial,
     typed_date,
 )
 from flows.adapters.fields import text
@@ -124,13 +124,7 @@ def datajson_graph(
                 contact(g, dataset["contact_name"], dataset["contact_email"], None),
             )
         )
-    spatial(g, ds, dataset["spatial"])
-    if dataset["temporal_start"] or dataset["temporal_end"]:
-        period = BNode()
-        g.add((ds, DCTERMS.temporal, period))
-        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
-        add(period, SCHEMA.startDate, typed_date(dataset["temporal_start"]))
-        add(period, SCHEMA.endDate, typed_date(dataset["temporal_end"]))
+    coverage(g, ds, dataset)
 
     raws = [d for d in item.get("distribution") or [] if isinstance(d, dict)]
     nodes: dict[str, str] = {}
@@ -140,13 +134,7 @@ def datajson_graph(
             iri(own_dist) if is_iri(own_dist) else URIRef(f"{ds}/distribution/{dist['position']}")
         )
         nodes[str(node)] = dist["distribution_id"]
-        g.add((ds, DCAT.distribution, node))
-        g.add((node, RDF.type, DCAT.Distribution))
-        add(node, DCTERMS.title, lit(dist["title"]))
-        add(node, DCTERMS.description, lit(dist["description"]))
-        for prop, url in ((DCAT.accessURL, dist["access_url"]), (DCAT.downloadURL, dist["download_url"])):  # fmt: skip
-            if is_iri(url):
-                add(node, prop, iri(url))
+        distribution_head(g, ds, node, dist)
         media = text(dist["media_type_raw"])
         if media and not is_iri(media):  # DCAT-US: an IANA media type, DCAT-AP: its IRI
             add(node, DCAT.mediaType, iri(IANA + media))

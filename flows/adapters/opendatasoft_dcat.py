@@ -35,18 +35,17 @@ from checks.freshness import parse_frequency
 from flows.adapters.ckan_dcat import (
     DCATDE,
     EU_FREQUENCY,
-    SCHEMA,
     adder,
     as_list,
     bind,
     contact,
+    coverage,
     dataset_head,
     iri,
     iri_or_literal,
     is_iri,
     license_iri,
     lit,
-    spatial,
     typed_date,
 )
 from flows.adapters.fields import joined_text
@@ -99,13 +98,7 @@ def opendatasoft_graph(
     if dataset["contact_name"] or dataset["contact_email"]:
         point = contact(g, dataset["contact_name"], dataset["contact_email"], None)
         g.add((ds, DCAT.contactPoint, point))
-    spatial(g, ds, dataset["spatial"])
-    if dataset["temporal_start"] or dataset["temporal_end"]:
-        period = BNode()
-        g.add((ds, DCTERMS.temporal, period))
-        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
-        add(period, SCHEMA.startDate, typed_date(dataset["temporal_start"]))
-        add(period, SCHEMA.endDate, typed_date(dataset["temporal_end"]))
+    coverage(g, ds, dataset)
     contributors = as_list(dcat("contributorID", "contributor_id"))
     for value in contributors:
         add(ds, DCATDE.contributorID, iri_or_literal(value))
