@@ -1,5 +1,8 @@
 """SHACL validation of DCAT-AP.de graphs with pyshacl, against GovData's own shapes (issue 16).
 
+One idea: judge each dataset on its own graph, but run pyshacl once per batch of datasets and
+give every result to the datasets that own the target it was reached from.
+
 The shapes are read at run time from GovData's validator checkout (``$ODWATCH_SHACL_SHAPES``,
 default ``../shared/corpus/shacl/govdata-dcat-ap-de-validator`` beside the repository; AGPL,
 never copied here). A profile is the file set the validator's own
@@ -13,8 +16,10 @@ validates with exactly what GovData's validator loads locally:
 Not loaded: the remote DCAT-AP base shapes the validator fetches from GitHub
 (``...remote.0.url``); there is no network here, so those constraints are not judged.
 
-Each dataset is validated on its own graph (its triples, its distributions', the nodes they
-point at), the shapes parsed once per profile and reused (:class:`Shapes`). Every result
+Each dataset is judged on its own graph (its triples, its distributions', the nodes they
+point at), the shapes parsed once per profile and reused (:class:`Shapes`); pyshacl runs on
+the union of a batch of such graphs (:func:`validate_datasets`, results per dataset equal to
+validating each alone and, per focus node, to pyshacl on the whole catalogue). Every result
 becomes a row of ``shacl_results`` (``warehouse/schema_shacl.sql``) with the shape's own
 message in German and English where the shape gives both. Severity is sh:Violation, sh:Warning
 or sh:Info by local name; the dashboard profile's shapes use severities of their own
