@@ -1,8 +1,8 @@
 """Validate a snapshot's DCAT-AP.de graphs with GovData's SHACL shapes and store the verdicts.
 
 `validate_snapshot` builds each member dataset's graph (flows/dcat_graphs.py), validates it
-with pyshacl under each profile (checks/shacl.py: the shapes parsed once per profile) and
-replaces that (run, profile)'s rows of the shacl_* tables (warehouse/shacl.py). What cannot be
+with pyshacl under each profile (checks/shacl.py: the shapes parsed once per profile, a few
+hundred datasets per pyshacl run) and replaces that (run, profile)'s rows of the shacl_* tables (warehouse/shacl.py). What cannot be
 validated is stored as data and the rest goes on: missing or broken shapes -> one line in
 ``shacl_runs.error`` (no results); a dataset whose graph cannot be built, is too large or
 breaks pyshacl -> one line in its ``shacl_datasets.error``.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from checks.compliance import DEFAULT_PROFILE
-from checks.shacl import Shapes, ShapesError, load_shapes, shapes_root, validate_dataset
+from checks.shacl import Shapes, ShapesError, load_shapes, shapes_root, validate_datasets
 from flows.config import Portal
 from flows.dcat_graphs import snapshot_graphs
 from warehouse.assess_inputs import harvest_run
@@ -75,8 +75,7 @@ def validate_snapshot(
         if graphs is None:
             graphs = list(snapshot_graphs(con, run_id))
         rows, results = [], []
-        for dg in graphs:
-            row, found = validate_dataset(dg, shapes)
+        for row, found in validate_datasets(graphs, shapes):
             rows.append(row)
             results.extend(found)
         seconds = time.monotonic() - started
