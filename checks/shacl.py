@@ -124,33 +124,8 @@ class Shapes:
         if self._compiled is None:
             from pyshacl.shapes_graph import ShapesGraph
 
-            _fast_parameter_lookup()
             self._compiled = ShapesGraph(self.graph)
         return self._compiled
-
-
-class _ListWithSet(list):
-    """A list whose ``in`` is a set lookup (the same answer: rdflib terms hash as they compare)."""
-
-    def __init__(self, items: list) -> None:
-        super().__init__(items)
-        self._set = frozenset(items)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._set
-
-
-def _fast_parameter_lookup() -> None:
-    """pyshacl asks, for every shape evaluation (once per value node under an sh:node), which of
-    the shape's predicates are constraint parameters: ``p in`` a list of ~40 IRIs, a third of
-    validating a batch. Its cached parameter list is replaced, once per process, by the same
-    list answering ``in`` from a set (pyshacl.shape keeps it in ``CONSTRAINT_PARAMS``)."""
-    from pyshacl import shape
-    from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-
-    if not isinstance(getattr(shape.module, "CONSTRAINT_PARAMS", (None,))[0], _ListWithSet):
-        fast = _ListWithSet(list(ALL_CONSTRAINT_PARAMETERS))
-        shape.module.CONSTRAINT_PARAMS = (fast, CONSTRAINT_PARAMETERS_MAP)
 
 
 def load_shapes(root: Path, profile: str = DEFAULT_PROFILE) -> Shapes:
