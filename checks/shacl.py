@@ -229,19 +229,6 @@ def _focus(node: Node) -> str:
     return f"_:{node}" if isinstance(node, BNode) else str(node)
 
 
-def _messages(report: Graph, result: Node) -> tuple[str | None, str | None]:
-    de = en = plain = None
-    for msg in report.objects(result, SH.resultMessage):
-        if isinstance(msg, Literal):
-            if msg.language == "de":
-                de = str(msg)
-            elif msg.language == "en":
-                en = str(msg)
-            else:
-                plain = str(msg)
-    return de or plain, en or plain
-
-
 def _empty_row(dg: DatasetGraph) -> dict:
     return {
         "dataset_id": dg.dataset_id,

@@ -232,6 +232,15 @@ def spatial(g: Graph, ds: URIRef, value: str | None) -> None:
         g.add((loc, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), Literal(value)))
 
 
+def frequency(g: Graph, ds: URIRef, freq: str | None) -> None:
+    """dct:accrualPeriodicity: an IRI as given, else the EU frequency our parser reads in the
+    text (not an ISO 8601 duration, which has no EU code)."""
+    if is_iri(freq):
+        g.add((ds, DCTERMS.accrualPeriodicity, iri(freq)))
+    elif freq and (code := parse_frequency(freq).code) and not code.startswith("P"):
+        g.add((ds, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + code)))
+
+
 def coverage(g: Graph, ds: URIRef, dataset: DatasetRecord) -> None:
     """The dataset's spatial and temporal coverage, as every mapping writes them."""
     spatial(g, ds, dataset["spatial"])
@@ -281,11 +290,7 @@ def ckan_graph(
             add(ds, DCAT.theme, URIRef(EU_THEME + theme.upper()))
     if is_iri(dataset["source_url"]):
         add(ds, DCAT.landingPage, iri(dataset["source_url"]))
-    freq = dataset["frequency_raw"]
-    if is_iri(freq):
-        add(ds, DCTERMS.accrualPeriodicity, iri(freq))
-    elif freq and (code := parse_frequency(freq).code) and not code.startswith("P"):
-        add(ds, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + code))
+    frequency(g, ds, dataset["frequency_raw"])
     add(ds, DCTERMS.accessRights, iri_or_literal(dataset["access_rights"]))
     add(ds, DCTERMS.conformsTo, iri_or_literal(ex.get("conforms_to")))
 

@@ -32,9 +32,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, XSD
 
 from checks.dcat_graph import DatasetGraph
-from checks.freshness import parse_frequency
 from flows.adapters.ckan_dcat import (
-    EU_FREQUENCY,
     adder,
     agent,
     bind,
@@ -42,6 +40,7 @@ from flows.adapters.ckan_dcat import (
     coverage,
     dataset_head,
     distribution_head,
+    frequency,
     iri,
     iri_or_literal,
     is_iri,
@@ -96,11 +95,7 @@ def datajson_graph(
             add(ds, DCAT.theme, iri(theme))
     if is_iri(text(item.get("landingPage"))):
         add(ds, DCAT.landingPage, iri(item["landingPage"]))
-    freq = dataset["frequency_raw"]
-    if is_iri(freq):
-        add(ds, DCTERMS.accrualPeriodicity, iri(freq))
-    elif freq and (code := parse_frequency(freq).code) and not code.startswith("P"):
-        add(ds, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + code))
+    frequency(g, ds, dataset["frequency_raw"])
     level = (dataset["access_rights"] or "").strip().lower()
     if level in ACCESS_RIGHTS:
         add(ds, DCTERMS.accessRights, URIRef(EU_ACCESS_RIGHT + ACCESS_RIGHTS[level]))

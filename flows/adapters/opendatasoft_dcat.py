@@ -31,16 +31,15 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
 from checks.dcat_graph import DatasetGraph
-from checks.freshness import parse_frequency
 from flows.adapters.ckan_dcat import (
     DCATDE,
-    EU_FREQUENCY,
     adder,
     as_list,
     bind,
     contact,
     coverage,
     dataset_head,
+    frequency,
     iri,
     iri_or_literal,
     is_iri,
@@ -84,11 +83,7 @@ def opendatasoft_graph(
     language = joined_text(default.get("language"))
     if language and len(language) == 2:
         add(ds, DCTERMS.language, URIRef(LANGUAGE + language.lower()))
-    freq = dataset["frequency_raw"]
-    if is_iri(freq):
-        add(ds, DCTERMS.accrualPeriodicity, iri(freq))
-    elif freq and (code := parse_frequency(freq).code) and not code.startswith("P"):
-        add(ds, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + code))
+    frequency(g, ds, dataset["frequency_raw"])
     add(ds, DCTERMS.accessRights, iri_or_literal(dataset["access_rights"]))
     if dataset["publisher"]:
         pub = BNode()
