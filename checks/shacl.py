@@ -321,6 +321,12 @@ def _message_pair(messages: list) -> tuple[str | None, str | None]:
     return de or plain, en or plain
 
 
+def _messages(report: Graph, result: Node) -> tuple[str | None, str | None]:
+    """A report graph's sh:resultMessage pair for `result` (the engine test reads pyshacl's
+    whole-graph report with it)."""
+    return _message_pair(list(report.objects(result, SH.resultMessage)))
+
+
 def _result_row(
     shapes: Shapes, fields: dict, messages: list
 ) -> tuple[Node | None, dict, Node | None]:
