@@ -118,6 +118,9 @@ class Shapes:
     missing: tuple[str, ...] = ()
     blind: frozenset = frozenset()  # those shapes (sh:path skos:inScheme, sh:hasValue <scheme>)
     read: tuple[Path, ...] = ()  # every file looked at (a cache knows when to parse again)
+    # blank-node shapes and paths by their content (:func:`_bnode_names`): a stored sh:sourceShape names
+    # the same shape in every run and every worker process, not a label of one parse
+    names: dict = field(default_factory=dict, repr=False)
 
     def compiled(self) -> Any:
         """pyshacl's ShapesGraph, built once and reused for every dataset."""
@@ -179,8 +182,32 @@ def load_shapes(root: Path, profile: str = DEFAULT_PROFILE) -> Shapes:
     )
     return Shapes(
         profile, graph, digest.hexdigest(), files, vocabulary=vocabulary,
-        missing=tuple(missing), blind=blind, read=tuple(read),
+        missing=tuple(missing), blind=blind, read=tuple(read), names=_bnode_names(graph),
     )  # fmt: skip
+
+
+def _bnode_names(graph: Graph) -> dict[BNode, str]:
+    """Each blank node of the shapes graph -> ``_:s<digest>``, the digest of what it says
+    (its predicates and objects, blank objects by their own digest): the same in every parse."""
+    memo: dict[Node, str] = {}
+
+    def digest(node: Node, seen: frozenset) -> str:
+        if node in memo:
+            return memo[node]
+        if node in seen:
+            return "cycle"
+        parts = sorted(
+            f"{p.n3()} {digest(o, seen | {node}) if isinstance(o, BNode) else o.n3()}"
+            for p, o in graph.predicate_objects(node)
+        )
+        memo[node] = hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()
+        return memo[node]
+
+    return {
+        b: f"_:shape-{digest(b, frozenset())[:16]}"
+        for b in set(graph.subjects())
+        if isinstance(b, BNode)
+    }
 
 
 def _local_import(root: Path, iri: str) -> Path | None:
@@ -223,6 +250,11 @@ def _curie(graph: Graph, node: Node | None) -> str | None:
         except (ValueError, KeyError):
             return str(node)
     return node.n3() if isinstance(node, BNode) else str(node)
+
+
+def _name(shapes: Shapes, node: Node | None) -> str | None:
+    """A shape or path of the shapes graph as stored: its CURIE, a blank node by its content."""
+    return shapes.names.get(node) or _curie(shapes.graph, node)
 
 
 def _focus(node: Node) -> str:
@@ -340,10 +372,10 @@ def _result_row(
     shape = fields.get(SH.sourceShape)
     row = {
         "focus": None if focus is None else _focus(focus),
-        "path": _curie(shapes.graph, fields.get(SH.resultPath)),
+        "path": _name(shapes, fields.get(SH.resultPath)),
         "value": None if value is None else str(value)[:MAX_VALUE],
         "severity": severity,
-        "source_shape": _curie(shapes.graph, shape),
+        "source_shape": _name(shapes, shape),
         "constraint_component": component.rpartition("#")[2] or None,
         "message_de": de,
         "message_en": en,

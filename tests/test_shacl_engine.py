@@ -59,13 +59,13 @@ def whole_graph_keys(g: Graph, shapes: shacl.Shapes, owned: set) -> Counter:
         de, en = shacl._messages(report, res)
         row = {
             "focus": shacl._focus(focus),
-            "path": shacl._curie(shapes.graph, report.value(res, SH.resultPath)),
+            "path": shacl._name(shapes, report.value(res, SH.resultPath)),
             "value": None if value is None else str(value)[: shacl.MAX_VALUE],
             "severity": severity,
             "constraint_component": str(report.value(res, SH.sourceConstraintComponent)).rpartition(
                 "#"
             )[2],
-            "source_shape": shacl._curie(shapes.graph, report.value(res, SH.sourceShape)),
+            "source_shape": shacl._name(shapes, report.value(res, SH.sourceShape)),
             "message_de": de,
             "message_en": en,
         }
