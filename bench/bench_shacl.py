@@ -33,6 +33,7 @@ from test_shacl_engine import CATALOGUES, key, whole_graph_keys  # noqa: E402
 
 from checks import shacl  # noqa: E402
 from checks.rdf_split import boundary_nodes, owned_nodes, reach, split_catalogue  # noqa: E402
+from flows.shacl_workers import validate_parallel, worker_count  # noqa: E402
 
 
 def replicated(corpus: Path, n: int) -> Graph:
@@ -69,24 +70,32 @@ def main() -> None:
     ap.add_argument("--datasets", type=int, default=1000)
     ap.add_argument("--profile", default=shacl.DEFAULT_PROFILE)
     ap.add_argument("--batch", type=int, default=shacl.BATCH, help="datasets per pyshacl run")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: as odwatch)")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
-    shapes = shacl.load_shapes(args.corpus / "shacl" / "govdata-dcat-ap-de-validator", args.profile)
+    root = args.corpus / "shacl" / "govdata-dcat-ap-de-validator"
+    shapes = shacl.load_shapes(root, args.profile)
     g = replicated(args.corpus, args.datasets)
     print(
-        f"{args.datasets} datasets, {len(g):,} triples, profile {args.profile}, batch {args.batch}"
+        f"{args.datasets} datasets, {len(g):,} triples, profile {args.profile}, batch {args.batch}, "
+        f"workers {args.workers or worker_count()}"
     )
 
     started = time.perf_counter()
     ours: Counter = Counter()
     owned: set = set()
-    graphs = list(split_catalogue(g))
-    for dg, (_row, results) in zip(
-        graphs, shacl.validate_datasets(graphs, shapes, batch=args.batch), strict=True
-    ):
+    graphs: list = []
+
+    def split():  # the split goes on in this process while the workers validate
+        for dg in split_catalogue(g):
+            graphs.append(dg)
+            yield dg
+
+    for _row, results in validate_parallel(split(), shapes, root, args.workers, args.batch):
         ours.update(key(r) for r in results)
-        owned |= owned_nodes(dg)
     t_ours = time.perf_counter() - started
+    for dg in graphs:
+        owned |= owned_nodes(dg)
 
     started = time.perf_counter()
     peer = whole_graph_keys(g, shapes, owned)

@@ -2,7 +2,7 @@
 
 `validate_snapshot` builds each member dataset's graph (flows/dcat_graphs.py), validates it
 with pyshacl under each profile (checks/shacl.py: the shapes parsed once per profile, a few
-hundred datasets per pyshacl run) and replaces that (run, profile)'s rows of the shacl_* tables (warehouse/shacl.py). What cannot be
+hundred datasets per pyshacl run; flows/shacl_workers.py: those runs on every core) and replaces that (run, profile)'s rows of the shacl_* tables (warehouse/shacl.py). What cannot be
 validated is stored as data and the rest goes on: missing or broken shapes -> one line in
 ``shacl_runs.error`` (no results); a dataset whose graph cannot be built, is too large or
 breaks pyshacl -> one line in its ``shacl_datasets.error``.
@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from checks.compliance import DEFAULT_PROFILE
-from checks.shacl import Shapes, ShapesError, load_shapes, shapes_root, validate_datasets
+from checks.shacl import Shapes, ShapesError, load_shapes, shapes_root
 from flows.config import Portal
 from flows.dcat_graphs import snapshot_graphs
+from flows.shacl_workers import WorkersError, validate_parallel, worker_count
 from warehouse.assess_inputs import harvest_run
 from warehouse.shacl import store_validation
 
@@ -60,6 +61,11 @@ def validate_snapshot(
     """Validate snapshot `run_id` under each profile; one summary line per profile."""
     root = root or shapes_root()
     lines = []
+    try:
+        workers = worker_count()
+    except WorkersError as exc:  # a bad setting: said once, validated in this process
+        lines.append(f"{exc}; validating in one process")
+        workers = 1
     graphs = None
     for profile in profiles:
         started, now = time.monotonic(), datetime.now(UTC)
@@ -72,10 +78,13 @@ def validate_snapshot(
             )  # fmt: skip
             lines.append(f"{profile}: not validated: {exc}")
             continue
-        if graphs is None:
-            graphs = list(snapshot_graphs(con, run_id))
+        if graphs is None:  # built while the workers validate the first profile, then kept
+            graphs = []
+            source: Iterable = _kept(snapshot_graphs(con, run_id), graphs)
+        else:
+            source = graphs
         rows, results = [], []
-        for row, found in validate_datasets(graphs, shapes):
+        for row, found in validate_parallel(source, shapes, root, workers):
             rows.append(row)
             results.extend(found)
         seconds = time.monotonic() - started
@@ -89,6 +98,12 @@ def validate_snapshot(
             f"{sum(r['violations'] for r in rows)} violations, {seconds:.1f}s"
         )
     return lines
+
+
+def _kept(items: Iterable, into: list) -> Iterable:
+    for item in items:
+        into.append(item)
+        yield item
 
 
 def validate_new_snapshots(con, portals: Iterable[Portal], run_ids: Iterable[str]) -> list[str]:
