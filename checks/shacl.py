@@ -396,14 +396,20 @@ def validate_datasets(
     node's complete description, as each dataset's graph does, so per focus node the results
     are the whole graph's (tests/test_shacl_engine.py). A batch pyshacl cannot validate is
     validated dataset by dataset, so the error names the dataset."""
+    for chunk in batches(graphs, batch):
+        yield from _validate_batch(chunk, shapes)
+
+
+def batches(graphs: Iterable[DatasetGraph], batch: int = BATCH) -> Iterator[list[DatasetGraph]]:
+    """`graphs` cut into lists of `batch`, as validate_datasets cuts them."""
     chunk: list[DatasetGraph] = []
     for dg in graphs:
         chunk.append(dg)
         if len(chunk) >= batch:
-            yield from _validate_batch(chunk, shapes)
+            yield chunk
             chunk = []
     if chunk:
-        yield from _validate_batch(chunk, shapes)
+        yield chunk
 
 
 def _validate_batch(chunk: list[DatasetGraph], shapes: Shapes) -> list[tuple[dict, list[dict]]]:

@@ -30,7 +30,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from checks.dcat_graph import DatasetGraph
-from checks.shacl import BATCH, Shapes, load_shapes, validate_datasets
+from checks.shacl import BATCH, Shapes, batches, load_shapes, validate_datasets
 
 MAX_WORKERS = 4
 Result = tuple[dict, list[dict]]
@@ -74,17 +74,6 @@ def _validate(chunk: list[DatasetGraph]) -> list[Result]:
     return list(validate_datasets(chunk, _SHAPES, batch=len(chunk)))
 
 
-def _batches(graphs: Iterable[DatasetGraph], batch: int) -> Iterator[list[DatasetGraph]]:
-    chunk: list[DatasetGraph] = []
-    for dg in graphs:
-        chunk.append(dg)
-        if len(chunk) >= batch:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def validate_parallel(
     graphs: Iterable[DatasetGraph],
     shapes: Shapes,
@@ -95,7 +84,7 @@ def validate_parallel(
     """validate_datasets(graphs, shapes, batch) on `workers` processes (each parsing the profile
     `shapes.profile` under `root` itself): the same results, in the same order."""
     workers = worker_count() if workers is None else workers
-    chunks = _batches(graphs, batch)
+    chunks = batches(graphs, batch)
     first = [c for _, c in zip(range(2), chunks, strict=False)]
     if workers < 2 or len(first) < 2:
         for chunk in chain(first, chunks):
