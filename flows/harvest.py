@@ -6,13 +6,9 @@ import itertools
 import json
 import queue
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 
@@ -329,37 +325,3 @@ def harvest_portal(
         else None
     )
     return complete_run(portal, wh, prev, fetch_portal(portal, wh, prev, session, progress))
-
-
-# ---------------------------------------------------------------- staged harvests
-
-STALE_STAGING = 3600.0  # seconds: a staging file this old whose lock is free was left by a dead run
-
-
-@contextmanager
-def staging_file(warehouse_path: str | Path, portal_id: str) -> Iterator[Path]:
-    """A private DuckDB file beside the warehouse (staging/) that one scheduled harvest
-    fetches into without holding the warehouse; removed afterwards. Files that a killed
-    run left behind (old, and no process holding them) are removed on the way."""
-    import duckdb
-
-    folder = Path(warehouse_path).parent / "staging"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.duckdb"):
-        try:
-            if time.time() - old.stat().st_mtime < STALE_STAGING:
-                continue
-            duckdb.connect(str(old)).close()  # raises while a live run holds it
-        except (OSError, duckdb.Error):
-            continue
-        _unlink_db(old)
-    path = folder / f"{portal_id}-{uuid.uuid4().hex[:8]}.duckdb"
-    try:
-        yield path
-    finally:
-        _unlink_db(path)
-
-
-def _unlink_db(path: Path) -> None:
-    for f in (path, path.with_name(path.name + ".wal")):
-        f.unlink(missing_ok=True)

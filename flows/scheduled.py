@@ -30,9 +30,9 @@ from flows.harvest import (
     fetch_portal,
     incremental,
     needs_known_ids,
-    staging_file,
 )
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task, shacl_task
+from flows.staging import staging_file
 from warehouse.records import Warehouse
 from warehouse.store import PreviousSnapshot, connect_waiting, previous_snapshot
 
@@ -120,7 +120,7 @@ def scheduled_harvest(
         crash: BaseException | None = None
         for attempt in range(retries + 1):
             try:
-                got = fetch_task(portal, str(stage), prev)
+                got = fetch_task(portal, str(stage.path), prev)
             except Exception as exc:  # a bug: the run is marked failed in the staging file
                 crash = exc
                 break
@@ -129,9 +129,10 @@ def scheduled_harvest(
                 break
             log.info("%s: %s; trying again in %g s", portal.id, got.error, retry_delay)
             time.sleep(retry_delay)
+        stage.publish()  # object storage: the fetched file waits there for the writer slot
         with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait) as wh:
-            if stage.exists():
-                wh.import_runs(stage)  # every attempt, also one a bug ended
+            if stage.path.exists():
+                wh.import_runs(stage.path)  # every attempt, also one a bug ended
             if crash is not None:
                 raise crash
             for failed in attempts[:-1]:

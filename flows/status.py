@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
@@ -101,17 +100,6 @@ def portal_status(
                 score=None if scaled is None else f"{scaled:.0f}/{max_points} {band}",
             )
         out.append(row)
-    return out
-
-
-def fetching_now(warehouse: str | Path, portal_ids: list[str]) -> list[tuple[str, datetime]]:
-    """Scheduled harvests fetching at this moment: (portal, since) from their staging files."""
-    folder = Path(warehouse).parent / "staging"
-    out = []
-    for f in sorted(folder.glob("*.duckdb")) if folder.is_dir() else []:
-        pid = f.name.rsplit("-", 1)[0]
-        if pid in portal_ids:
-            out.append((pid, datetime.fromtimestamp(f.stat().st_ctime, UTC)))
     return out
 
 

@@ -114,6 +114,9 @@ def _registered(args: argparse.Namespace, pool: str | None = None):
     if not wait_healthy(api.rstrip("/"), 10):
         raise ScheduleError(f"no Prefect server answers at {api}; start it with 'odwatch server'")
     portals = select(load_portals(args.portals), None)
+    from flows.staging import check_staging
+
+    print(f"odwatch: staging: {check_staging(args.warehouse)}", file=sys.stderr)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     from flows.scheduled import (
         HARVEST_FLOW,

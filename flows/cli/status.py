@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from flows.cli.common import EXIT_OK, EXIT_PORTAL_FAILED, common
 from flows.config import load_portals, portals_for, select
-from flows.status import _cell, _open, fetching_now, portal_status, render_table
+from flows.staging import fetching_now
+from flows.status import _cell, _open, portal_status, render_table
 
 
 def cmd_status(args: argparse.Namespace) -> int:
