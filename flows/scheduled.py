@@ -111,6 +111,8 @@ def scheduled_harvest(
     The fetch runs outside the writer slot (other portals' harvests fetch at the same
     time); an unreachable portal is tried again up to `retries` times, each attempt
     recorded as its own run."""
+    if why := _resumed_too_often():
+        raise RuntimeError(f"{portal_id}: {why}")
     portals = load_portals(portals_file)  # read at run time: an edited file applies at once
     (portal,) = select(portals, [portal_id], portals_file)
     log = get_run_logger()
@@ -164,6 +166,8 @@ def scheduled_links(
     portals_file: str, warehouse_path: str, site_dir: str, wait: float = 6 * 3600
 ) -> str:
     """Re-check the links that are due (not every URL), reassess, publish."""
+    if why := _resumed_too_often():
+        raise RuntimeError(f"check-links: {why}")
     portals = select(load_portals(portals_file), None)
     log = get_run_logger()
     with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait):
@@ -309,6 +313,71 @@ def deploy_to_pool(deployments: list, pool: str) -> bool:
     for deployment in deployments:
         deployment.apply(work_pool_name=pool)
     return created
+
+
+LOST_WORKER_AUTOMATION = "odwatch-lost-worker"
+MAX_RESUMES = 2  # a run whose worker was lost this often fails instead (a portal that kills it)
+
+
+def lost_worker_automation(lost_after: float) -> bool:
+    """Create (True) or update the automation that gives an odwatch flow run whose worker
+    died (no heartbeat for `lost_after` seconds: a machine gone, kill -9) back to the pool:
+    it goes to AwaitingRetry, and whichever worker polls next runs it again. Prefect's own
+    zombie detection (docs: detect-zombie-flows), acting on odwatch's two flows only.
+    Workers must send heartbeats at least three times as often (PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    default 180 s)."""
+    from datetime import timedelta
+
+    from prefect.automations import Automation
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    automation = Automation(
+        name=LOST_WORKER_AUTOMATION,
+        description="odwatch: a flow run without heartbeats lost its worker; run it again",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.*"},
+            match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),
+            match_related=ResourceSpecification(
+                {
+                    "prefect.resource.role": "flow",
+                    "prefect.resource.name": [HARVEST_FLOW, LINKS_FLOW],
+                }
+            ),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=lost_after),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.SCHEDULED,
+                name="AwaitingRetry",
+                message=f"no heartbeat for {lost_after:g} s: its worker was lost; "
+                "any worker of the pool runs it again",
+            )
+        ],
+    )
+    try:
+        automation.id = Automation.read(name=LOST_WORKER_AUTOMATION).id
+    except ValueError:  # not there yet
+        automation.create()
+        return True
+    automation.update()
+    return False
+
+
+def _resumed_too_often() -> str | None:
+    """Why this flow run must not run again: its worker was lost more than MAX_RESUMES times."""
+    from prefect.runtime import flow_run
+
+    runs = flow_run.run_count or 1
+    if runs > MAX_RESUMES + 1:
+        return f"lost its worker {runs - 1} times (no heartbeats); not run again"
+    return None
 
 
 def serve_deployments(deployments: list) -> None:

@@ -101,6 +101,9 @@ def prefect_server(tmp_path_factory, migrated_prefect_db):
         ready = proc.stderr.readline()
         assert ready.startswith(f"odwatch: Prefect server ready, UI at http://127.0.0.1:{port}")
         assert (home / "prefect.db").exists()
+        # keep reading what the server says: a full pipe would block its logging, and the
+        # server with it (seen with many flow runs at once)
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
         yield api
     finally:
         assert _stop(proc) == 0

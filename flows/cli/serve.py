@@ -101,6 +101,19 @@ def cmd_server(args: argparse.Namespace) -> int:
         return 0
 
 
+def _positive_or_zero(text: str) -> float:
+    """--lost-after: 0 (none) or at least twice Prefect's shortest heartbeat (30 s)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value != 0 and not value >= 60:
+        raise argparse.ArgumentTypeError(
+            f"{text} s: use 0 (no automation) or at least 60 (heartbeats come every 30 s or less often)"
+        )
+    return value
+
+
 def _registered(args: argparse.Namespace, pool: str | None = None):
     """Check the Prefect server, then create the writer limit and the deployments of
     portals.yaml (pruning those it no longer lists); returns them, to serve or to hand to a
@@ -163,10 +176,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     deployments = _registered(args, args.pool)
-    from flows.scheduled import deploy_to_pool
+    from flows.scheduled import LOST_WORKER_AUTOMATION, deploy_to_pool, lost_worker_automation
 
     if deploy_to_pool(deployments, args.pool):
         print(f"odwatch: created work pool '{args.pool}' (process)", file=sys.stderr)
+    if args.lost_after:
+        made = "created" if lost_worker_automation(args.lost_after) else "updated"
+        print(
+            f"odwatch: {made} automation '{LOST_WORKER_AUTOMATION}': a run without heartbeats "
+            f"for {args.lost_after:g} s lost its worker and is run again by another",
+            file=sys.stderr,
+        )
     print(
         f"odwatch: {len(deployments)} deployments on work pool '{args.pool}'; start workers "
         f"with: prefect worker start --pool {args.pool} (on any machine with odwatch "
@@ -211,6 +231,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     dp.add_argument("--pool", required=True, metavar="NAME", help="the work pool's name")
+    dp.add_argument(
+        "--lost-after",
+        type=_positive_or_zero,
+        default=600.0,
+        metavar="S",
+        help="a flow run without heartbeats this long lost its worker: run it again on another "
+        "(default 600; workers send one every PREFECT_FLOWS_HEARTBEAT_FREQUENCY s, default 180, "
+        "keep it under a third of this; 0: no such automation)",
+    )
     for p, func in ((sv, cmd_serve), (dp, cmd_deploy)):
         common(p)
         p.add_argument(
