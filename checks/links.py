@@ -211,6 +211,46 @@ def host_key(url: str) -> str:
     return f"{host}:{port}"
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Part `index` (1-based) of `count` of a link check: the URLs whose host hashes to it.
+
+    Every URL of one host lands in the same part, so runs of different parts, on different
+    workers, never share a host and per-host politeness holds across the fleet. The hash is
+    SHA-1 of :func:`host_key`: the same on every machine and Python (``hash()`` is salted)."""
+
+    index: int = 1
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.index <= self.count:
+            raise ValueError(f"shard {self.index}/{self.count}: use I/N with 1 <= I <= N")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """'2/4' -> Shard(2, 4); ValueError with the expected form otherwise."""
+        index, sep, count = text.strip().partition("/")
+        try:
+            return cls(int(index), int(count))
+        except ValueError:
+            raise ValueError(
+                f"shard {text!r}: use I/N, e.g. 2/4 (part 2 of 4, 1 <= I <= N)"
+            ) from None
+
+    def holds(self, url: str) -> bool:
+        if self.count == 1:
+            return True
+        digest = hashlib.sha1(host_key(url).encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}of{self.count}"
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 def address_refusal(address: str) -> str | None:
     """Why connecting to this IP address is refused by default, or None when it is public.
 

@@ -13,6 +13,9 @@ from typing import Any
 from checks.links import LinkState, Observation
 from warehouse.records import Warehouse
 
+# what a link check writes: a staged check (flows/scheduled.py) brings these over
+TABLES = ("link_check_runs", "link_checks", "content_checks", "content_findings")
+
 _TRIM = "trim({col}, ' ' || chr(9) || chr(10) || chr(13))"
 
 
@@ -121,8 +124,9 @@ def failure_histories(wh: Warehouse, urls: Iterable[str]) -> dict[str, list[Obse
 
 
 def sample_candidates(wh: Warehouse, portal_id: str, since: datetime | None = None) -> list[dict]:
-    """Distributions of a portal's latest snapshot whose URL is not known to be unreachable
-    and whose content was not checked since `since` (None: whenever)."""
+    """Distributions of a portal's latest snapshot whose content was not checked since
+    `since` (None: whenever), each with its URL's newest link outcome (the caller leaves out
+    those not ok, after its own link checks)."""
     return _rows(
         wh,
         f"""
@@ -132,7 +136,6 @@ def sample_candidates(wh: Warehouse, portal_id: str, since: datetime | None = No
         FROM latest_distributions d
         LEFT JOIN latest_link_status s ON s.url = {_TRIM.format(col="d.url")}
         WHERE d.portal_id = ? AND d.url IS NOT NULL AND {_TRIM.format(col="d.url")} <> ''
-          AND (s.outcome IS NULL OR s.outcome = 'ok')
           AND NOT EXISTS (
               SELECT 1 FROM content_checks c
               WHERE c.portal_id = d.portal_id AND c.distribution_id = d.distribution_id

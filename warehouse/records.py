@@ -272,6 +272,14 @@ class Warehouse:
         their harvest_runs rows (still 'running', or 'failed' where a bug stopped the
         fetch), raw pages and rows. complete_run() then carries the unchanged datasets
         forward and marks each ok or failed here."""
+        self.import_tables(
+            staging, ("harvest_runs", "raw_pages", "dataset_rows", "distribution_rows")
+        )
+
+    def import_tables(self, staging: str | Path, tables: Iterable[str]) -> None:
+        """Append every row of `tables` in the staging warehouse file to the same tables
+        here, in one transaction (columns matched by name: a staging file of an older
+        schema leaves the newer columns NULL)."""
         where = str(staging).replace("'", "''")
         with self.lock:
             con = self.con
@@ -279,7 +287,7 @@ class Warehouse:
             try:
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    for table in ("harvest_runs", "raw_pages", "dataset_rows", "distribution_rows"):
+                    for table in tables:
                         theirs = {
                             r[0]
                             for r in con.execute(

@@ -34,6 +34,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from checks.links import (
@@ -42,17 +43,19 @@ from checks.links import (
     RETRY_AFTER_STATUSES,
     Observation,
     Schedule,
+    Shard,
     host_key,
     is_due,
     judge,
 )
-from flows.links.content import check_samples, score_stars
+from flows.links.content import SamplePlan, check_samples, plan_samples, score_stars
 from flows.links.hostpool import host_limits, run_per_host
 from flows.links.probe import DEFAULT_TIMEOUT, Prober, ProbeResult, Resolver
 from flows.links.triage import triage
 from warehouse import links as linkstore
 from warehouse.records import Warehouse
 
+WHOLE = Shard()  # every host: an unsharded check
 ALLOW_ENV = "ODWATCH_ALLOW_PRIVATE_URLS"
 FLUSH_EVERY = 500
 
@@ -151,6 +154,43 @@ class _Progress:
         )
 
 
+@dataclass
+class LinkInputs:
+    """Everything a link check reads from the warehouse, read in one go before the first
+    request: a sharded run (flows/scheduled.py) reads it from the warehouse in a moment and
+    then checks into its staging file while other runs write."""
+
+    urls: dict[str, set[str]]  # URL -> its portals (this shard's hosts only)
+    targets: list[tuple[str, bool]]  # the due URLs, each with whether private is allowed
+    histories: dict[str, list[Observation]]
+    samples: SamplePlan
+    allow: dict[str, bool]
+
+
+def read_inputs(
+    wh: Warehouse,
+    portals: list[Portal],
+    options: LinkCheckOptions,
+    now: datetime,
+    shard: Shard = WHOLE,
+) -> LinkInputs:
+    """What is due now among the URLs of the latest snapshots of `portals` on `shard`'s hosts."""
+    ids = [p.id for p in portals]
+    allow = {p.id: p.allow_private_urls or env_allows_private() for p in portals}
+    urls = {u: ps for u, ps in linkstore.snapshot_urls(wh, ids).items() if shard.holds(u)}
+    targets = plan(urls, linkstore.link_states(wh), now, options, allow)
+    samples = plan_samples(
+        wh,
+        portals,
+        sample_size=options.content_sample,
+        since=None if options.force else now - options.content_interval,
+        allow_private=lambda pid: allow.get(pid, False),
+        keep=shard.holds,
+    )
+    histories = linkstore.failure_histories(wh, [u for u, _ in targets])
+    return LinkInputs(urls, targets, histories, samples, allow)
+
+
 def check_links(
     wh: Warehouse,
     portals: list[Portal],
@@ -159,12 +199,17 @@ def check_links(
     now: datetime | None = None,
     resolver: Resolver | None = None,
     quiet: bool = True,
+    shard: Shard = WHOLE,
+    inputs: LinkInputs | None = None,
 ) -> LinkCheckSummary:
     """Check the URLs of the latest snapshots of `portals`; store results; return a summary.
 
     Each result is stored with what it observed and the verdict `checks.links.judge` gives it
     over the URL's earlier failures (a 404 is `failing` until a check a day later confirms
     it). `now` replaces the clock (tests): results are stamped as if the run started then.
+    `shard`: only the URLs on its hosts. `inputs`: read before (`read_inputs`, from another
+    warehouse): `wh` is then a staging file that receives the results, and the 5-star levels
+    are left to the import (`import_checks`), where the distributions are.
     """
     options = options or LinkCheckOptions()
     shift = timedelta(0) if now is None else now - datetime.now(UTC)
@@ -172,13 +217,12 @@ def check_links(
     started = time.monotonic()
     summary = LinkCheckSummary(new_check_run_id(now))
     ids = [p.id for p in portals]
+    staged = inputs is not None
     linkstore.begin_run(wh, summary.check_run_id, now, ids)
     try:
-        allow = {p.id: p.allow_private_urls or env_allows_private() for p in portals}
-        urls = linkstore.snapshot_urls(wh, ids)
-        targets = plan(urls, linkstore.link_states(wh), now, options, allow)
+        inputs = inputs or read_inputs(wh, portals, options, now, shard)
+        urls, targets, histories = inputs.urls, inputs.targets, inputs.histories
         summary.urls_known, summary.urls_due = len(urls), len(targets)
-        histories = linkstore.failure_histories(wh, [u for u, _ in targets])
         limits = host_limits(
             urls,
             {p.id: (p.link_rate, p.link_concurrency) for p in portals},
@@ -196,6 +240,7 @@ def check_links(
         with prober:
             network, local = triage(targets, prober.resolver, options.workers)
             buffer: list[dict] = []
+            outcomes: dict[str, str] = {}  # this run's verdicts: the content sample skips failures
             lock = threading.Lock()
             progress = _Progress(len(targets), quiet)
 
@@ -208,6 +253,7 @@ def check_links(
                 rec["check_run_id"] = summary.check_run_id
                 with lock:
                     buffer.append(rec)
+                    outcomes[rec["url"]] = rec["outcome"]
                     summary.outcomes[rec["outcome"]] += 1
                     summary.requests += res.requests
                     batch = buffer[:] if len(buffer) >= FLUSH_EVERY else None
@@ -240,20 +286,19 @@ def check_links(
             linkstore.insert(wh, "link_checks", buffer)
             summary.content_checks, summary.content_findings = check_samples(
                 wh,
-                portals,
+                inputs.samples,
+                outcomes,
                 summary.check_run_id,
                 prober,
-                sample_size=options.content_sample,
                 max_bytes=options.content_max_bytes,
-                since=None if options.force else now - options.content_interval,
-                allow_private=lambda pid: allow.get(pid, False),
                 shift=shift,
                 rate=options.rate,
                 concurrency=options.concurrency,
                 workers=options.workers,
                 limits=limits,
             )
-        summary.stars = score_stars(wh, ids, now)
+        if not staged:
+            summary.stars = score_stars(wh, ids, now)
         summary.seconds = time.monotonic() - started
         linkstore.finish_run(
             wh,
@@ -273,6 +318,13 @@ def check_links(
         )
         linkstore.finish_run(wh, summary.check_run_id, "failed", error=reason[:500])
         raise
+
+
+def import_checks(wh: Warehouse, staging: str | Path, portal_ids: list[str]) -> int:
+    """Bring a staged link check's runs, results and content samples into `wh` (one
+    transaction), then recompute the 5-star levels of the portals; returns how many."""
+    wh.import_tables(staging, linkstore.TABLES)
+    return score_stars(wh, portal_ids)
 
 
 # ---------------------------------------------------------------- the command

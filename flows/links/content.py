@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from checks.content import Finding, check_content, drift_findings
@@ -150,34 +150,75 @@ def analyse(
     return record, [_finding_record(base, f) for f in findings], shape
 
 
-def check_samples(
+@dataclass
+class SamplePlan:
+    """What a content check reads from the warehouse, read before any request: per portal
+    the distributions it may sample (with their URL's newest link outcome) and the earlier
+    shape of each distribution's table."""
+
+    sample_size: int = 0
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    shapes: dict[str, dict[str, dict]] = field(default_factory=dict)
+    allow_private: dict[str, bool] = field(default_factory=dict)
+    keep: Callable[[str], bool] = lambda url: True
+
+    def candidates(self, outcomes: Mapping[str, str]) -> list[Candidate]:
+        """Each portal's sample (choose_sample) among the distributions whose URL is not
+        known to be unreachable, `outcomes` (this run's link checks) before the stored ones;
+        of it, the URLs `keep` accepts (a shard's hosts: the sample is chosen over the whole
+        portal, so the shards of one run together sample about what one run would)."""
+        out = []
+        for pid, rows in self.rows.items():
+            reachable = [
+                r for r in rows if outcomes.get(r["url"], r["link_outcome"]) in (None, "ok")
+            ]
+            for row, fmt, container in choose_sample(reachable, self.sample_size):
+                if self.keep(row["url"]):
+                    out.append(Candidate(row, fmt, container, self.allow_private.get(pid, False)))
+        return out
+
+
+def plan_samples(
     wh: Warehouse,
     portals: list,
+    *,
+    sample_size: int,
+    since: datetime | None,
+    allow_private: Callable[[str], bool],
+    keep: Callable[[str], bool] = lambda url: True,
+) -> SamplePlan:
+    """Read what sampling `sample_size` distributions per portal needs. Distributions whose
+    content was checked since `since` are left out, so successive runs work through a
+    catalogue's files instead of fetching the same sample every time."""
+    plan = SamplePlan(sample_size, keep=keep)
+    if sample_size <= 0:
+        return plan
+    for portal in portals:
+        plan.rows[portal.id] = linkstore.sample_candidates(wh, portal.id, since)
+        plan.shapes[portal.id] = linkstore.previous_shapes(wh, portal.id)
+        plan.allow_private[portal.id] = allow_private(portal.id)
+    return plan
+
+
+def check_samples(
+    wh: Warehouse,
+    plan: SamplePlan,
+    outcomes: Mapping[str, str],
     check_run_id: str,
     prober: Prober,
     *,
-    sample_size: int,
     max_bytes: int,
-    since: datetime | None,
-    allow_private: Callable[[str], bool],
     shift: timedelta = timedelta(0),
     rate: float,
     concurrency: int,
     workers: int,
     limits: Mapping[str, tuple[float, int]] | None = None,
 ) -> tuple[int, int]:
-    """Fetch and judge each portal's sample; returns (content checks, findings) written.
-
-    Distributions whose content was checked since `since` are left out, so successive runs
-    work through a catalogue's files instead of fetching the same sample every time.
-    """
-    if sample_size <= 0:
+    """Fetch and judge the planned sample (`outcomes`: this run's link check results by URL);
+    returns (content checks, findings) written."""
+    candidates = plan.candidates(outcomes)
+    if not candidates:
         return 0, 0
-    candidates: list[Candidate] = []
-    for portal in portals:
-        rows = linkstore.sample_candidates(wh, portal.id, since)
-        for row, fmt, container in choose_sample(rows, sample_size):
-            candidates.append(Candidate(row, fmt, container, allow_private(portal.id)))
     fetched: dict[int, ProbeResult] = {}
 
     def fetch(i: int) -> ProbeResult:
@@ -198,7 +239,7 @@ def check_samples(
     )
     checks: list[dict] = []
     findings: list[dict] = []
-    histories = {p.id: linkstore.previous_shapes(wh, p.id) for p in portals}
+    histories = plan.shapes
     last: dict[str, tuple[Shape, str]] = {}  # dataset -> the previous sampled table of it
     for i, cand in enumerate(candidates):
         row = cand.row
