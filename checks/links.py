@@ -32,6 +32,9 @@ gone-looking answer) is kept as ``link_checks.observed``; ``link_checks.outcome`
 verdict :func:`judge` gives it over the URL's history (``dead`` only when confirmed), which is
 what scores, stars and pages read. This is the practice of data.gov.uk and ckanext-archiver
 (a failure count and the first failure, a link reported broken only after repeated failures).
+
+One idea: what a link check decides without the network (which URL, on which shard, is due;
+what its answer means; which addresses may be asked).
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ warehouse only for a moment to read its previous snapshot, fetches into a privat
 file, and then takes the writer slot (a Prefect global concurrency limit of 1 per warehouse,
 created by `odwatch serve`, plus DuckDB's own file lock against processes outside Prefect,
 such as a manual `odwatch run`) to import the run, carry the unchanged datasets forward,
-assess, republish the site with every enabled portal and send the alerts."""
+assess, republish the site with every enabled portal and send the alerts. Link re-checks
+work the same way, each on its shard of the hosts (`odwatch deploy --link-shards N`).
+
+One idea: the scheduled runs and how they reach Prefect (deployments, the writer slot, work
+pools, the lost-worker automation); the work itself is in flows.harvest and flows.links."""
 
 from __future__ import annotations
 
@@ -16,11 +20,13 @@ import hashlib
 import signal
 import time
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from checks.links import Shard
 from flows.adapters.errors import PortalUnavailable
 from flows.alerts import alert_after_run
 from flows.config import DEFAULT_SCHEDULE, Portal, load_portals, select
@@ -30,6 +36,13 @@ from flows.harvest import (
     fetch_portal,
     incremental,
     needs_known_ids,
+)
+from flows.links.check import (
+    LinkCheckOptions,
+    LinkCheckSummary,
+    check_links,
+    import_checks,
+    read_inputs,
 )
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task, shacl_task
 from flows.staging import staging_file
@@ -161,20 +174,64 @@ def scheduled_harvest(
     return result.line()
 
 
+@task(name="check-links", cache_policy=NO_CACHE, task_run_name="check-links-{shard}-of-{shards}")
+def check_shard_task(
+    portals: list[Portal],
+    warehouse_path: str,
+    stage_path: str,
+    shard: int,
+    shards: int,
+    wait: float,
+) -> LinkCheckSummary:
+    """Read what is due on this shard's hosts (the warehouse held for that moment only),
+    then check it into the staging file while other runs write the warehouse."""
+    part = Shard(shard, shards)
+    options = LinkCheckOptions()
+    with _Writer(warehouse_path, wait) as wh:
+        inputs = read_inputs(wh, portals, options, datetime.now(UTC), part)
+    with Warehouse(stage_path) as stage:
+        return check_links(stage, portals, options, shard=part, inputs=inputs)
+
+
 @flow(name=LINKS_FLOW, validate_parameters=False)
 def scheduled_links(
-    portals_file: str, warehouse_path: str, site_dir: str, wait: float = 6 * 3600
+    portals_file: str,
+    warehouse_path: str,
+    site_dir: str,
+    wait: float = 6 * 3600,
+    shard: int = 1,
+    shards: int = 1,
 ) -> str:
-    """Re-check the links that are due (not every URL), reassess, publish."""
+    """Re-check the links that are due (not every URL) on this shard's hosts (`shard` of
+    `shards`, see checks.links.Shard; 1 of 1: all), import the results, reassess, publish.
+
+    Like a harvest, the checking runs outside the writer slot, into a staging file; shards
+    run side by side on any workers, never two on one host."""
     if why := _resumed_too_often():
         raise RuntimeError(f"check-links: {why}")
     portals = select(load_portals(portals_file), None)
     log = get_run_logger()
-    with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait):
-        line = check_links_task(warehouse_path, portals)
-        log.info("check-links: %s", line)
-        log.info("assess: %s", assess_task(warehouse_path, []))
-        log.info("publish: %s", publish_task(warehouse_path, portals, site_dir))
+    with staging_file(warehouse_path, f"links-{shard}of{shards}") as stage:
+        try:
+            summary = check_shard_task(
+                portals, warehouse_path, str(stage.path), shard, shards, wait
+            )
+        except Exception as exc:  # its run, marked failed in the staging file, is kept
+            crash = exc
+        else:
+            crash = None
+        stage.publish()
+        with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait) as wh:
+            if not stage.path.exists():
+                raise crash or RuntimeError("check-links: the staging file is gone")
+            stars = import_checks(wh, stage.path, [p.id for p in portals])
+            if crash is not None:
+                raise crash
+            summary.stars = stars
+            line = f"shard {shard}/{shards}: {summary.line()}"
+            log.info("check-links: %s", line)
+            log.info("assess: %s", assess_task(warehouse_path, []))
+            log.info("publish: %s", publish_task(warehouse_path, portals, site_dir))
     return line
 
 
@@ -182,9 +239,15 @@ def scheduled_links(
 
 
 def deployment_specs(
-    portals: list[Portal], portals_file: Path, warehouse: Path, site: Path, links_schedule: str
+    portals: list[Portal],
+    portals_file: Path,
+    warehouse: Path,
+    site: Path,
+    links_schedule: str,
+    link_shards: int = 1,
 ) -> list[tuple[str, str, str, dict]]:
-    """(flow, deployment name, cron, parameters) for every enabled portal and the links."""
+    """(flow, deployment name, cron, parameters) for every enabled portal and the links,
+    `link_shards` link-check deployments that split the hosts between them."""
     common = {
         "portals_file": str(portals_file.resolve()),
         "warehouse_path": str(warehouse.resolve()),
@@ -194,8 +257,20 @@ def deployment_specs(
         (HARVEST_FLOW, p.id, p.schedule or DEFAULT_SCHEDULE, {"portal_id": p.id, **common})
         for p in portals
     ]
-    specs.append((LINKS_FLOW, LINKS_DEPLOYMENT, links_schedule, dict(common)))
+
+    def shard_params(i: int) -> dict:
+        return {**common, "shard": i, "shards": link_shards} if link_shards > 1 else dict(common)
+
+    specs += [
+        (LINKS_FLOW, links_deployment(i, link_shards), links_schedule, shard_params(i))
+        for i in range(1, link_shards + 1)
+    ]
     return specs
+
+
+def links_deployment(shard: int, shards: int) -> str:
+    """check-links, or check-links-2of4 for the second of four shards."""
+    return LINKS_DEPLOYMENT if shards == 1 else f"{LINKS_DEPLOYMENT}-{shard}of{shards}"
 
 
 def prune_deployments(keep: set[tuple[str, str]]) -> list[str]:

@@ -114,6 +114,17 @@ def _positive_or_zero(text: str) -> float:
     return value
 
 
+def _shards(text: str) -> int:
+    """--link-shards: a whole number from 1 to 256."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{value}: use 1 to 256 shards")
+    return value
+
+
 def _registered(args: argparse.Namespace, pool: str | None = None):
     """Check the Prefect server, then create the writer limit and the deployments of
     portals.yaml (pruning those it no longer lists); returns them, to serve or to hand to a
@@ -141,7 +152,12 @@ def _registered(args: argparse.Namespace, pool: str | None = None):
     )
 
     specs = deployment_specs(
-        portals, Path(args.portals), Path(args.warehouse), Path(args.site), args.links_schedule
+        portals,
+        Path(args.portals),
+        Path(args.warehouse),
+        Path(args.site),
+        args.links_schedule,
+        args.link_shards,
     )
     deployments = deployments_for(specs, args.interval)
     limit = writer_limit_name(args.warehouse)
@@ -247,6 +263,14 @@ def register(sub: argparse._SubParsersAction) -> None:
             default=DEFAULT_LINKS_SCHEDULE,
             metavar="CRON",
             help=f"when to re-check the links that are due (default '{DEFAULT_LINKS_SCHEDULE}')",
+        )
+        p.add_argument(
+            "--link-shards",
+            type=_shards,
+            default=1,
+            metavar="N",
+            help="split the link re-check into N deployments, each checking a disjoint set of "
+            "hosts (run side by side on several workers; per-host politeness holds; default 1)",
         )
         p.add_argument(
             "--interval",
