@@ -4,11 +4,13 @@ Runs as its own process (so the server does not share the harvester's CPU core o
 accounting). Datasets are pre-encoded JSON strings; package_search pages, package_list and
 package_show are answered by joining them. Prints `ready <port>` when it listens.
 
-    python bench/catalogue_server.py N [CORPUS_DIR] [--spread-modified]
+    python bench/catalogue_server.py N [CORPUS_DIR] [--spread-modified] [--latency-ms MS]
 
 With --spread-modified, dataset i was last modified i minutes after 2020-01-01 (instead of
 its corpus record's date) and package_search honours fq=metadata_modified:[T TO *], as an
-incremental harvest asks.
+incremental harvest asks. With --latency-ms, every answer waits that long first (a server
+far away; requests in parallel wait side by side). Any path prefix before the action is
+ignored, so one server stands in for many portals (http://host:port/p01, /p02 ...).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import re
 import socket
 import sys
+import time
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,7 +50,7 @@ def clone_catalogue(n: int, corpus: Path, spread_modified: bool = False) -> list
     return out
 
 
-def serve(n: int, corpus: Path, spread_modified: bool = False) -> None:
+def serve(n: int, corpus: Path, spread_modified: bool = False, latency: float = 0.0) -> None:
     items = clone_catalogue(n, corpus, spread_modified)
     modified = [modified_at(i) for i in range(n)] if spread_modified else None
     by_name = {name: body for name, body in items}
@@ -76,6 +79,8 @@ def serve(n: int, corpus: Path, spread_modified: bool = False) -> None:
             self.answer(parts, {k: v[-1] for k, v in parse_qs(parts.query).items()})
 
         def answer(self, parts, q):
+            if latency:
+                time.sleep(latency)
             action = parts.path.rsplit("/", 1)[-1]
             status = 200
             if action == "package_search":
@@ -111,9 +116,16 @@ def serve(n: int, corpus: Path, spread_modified: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv = sys.argv[1:]
+    latency_ms = 0.0
+    if "--latency-ms" in argv:
+        at = argv.index("--latency-ms")
+        latency_ms = float(argv[at + 1])
+        del argv[at : at + 2]
+    args = [a for a in argv if not a.startswith("--")]
     serve(
         int(args[0]),
         Path(args[1] if len(args) > 1 else "../shared/corpus"),
-        spread_modified="--spread-modified" in sys.argv,
+        spread_modified="--spread-modified" in argv,
+        latency=latency_ms / 1000,
     )
