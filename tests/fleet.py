@@ -7,6 +7,7 @@ turn a hang into a failure that says what the API and the processes showed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -98,15 +99,22 @@ class Fleet:
                 env={"PREFECT_WORKER_QUERY_SECONDS": "1", **self.env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its flow-run subprocesses die with it on kill()
+                start_new_session=True,  # a group of its own: a signal to it reaches no test
             )
         proc.log_path = log
         self.workers[name] = proc
         return proc
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """Stop worker `name` and every flow run it started (its process group)."""
+        """Stop worker `name` and every flow run it started."""
         _end(self.workers.pop(name), sig)
+
+    def process_tree(self, name: str) -> list:
+        """Worker `name` and every process it started (psutil.Process objects)."""
+        import psutil
+
+        root = psutil.Process(self.workers[name].pid)
+        return [root, *root.children(recursive=True)]
 
     def log(self, name: str) -> str:
         return (self.tmp / f"worker-{name}.log").read_text(errors="replace")
@@ -121,6 +129,11 @@ class Fleet:
                 return r.json()
             time.sleep(0.5)
         r.raise_for_status()
+
+    def get(self, path: str):
+        r = requests.get(f"{self.api}{path}", timeout=30)
+        r.raise_for_status()
+        return r.json()
 
     def deployments(self) -> dict[str, str]:
         """deployment name -> id"""
@@ -157,6 +170,18 @@ class Fleet:
 
 
 def _end(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the process group of `proc`; then SIGKILL whatever it started that lives on:
+    Prefect (3.8) starts each flow run in a session of its own, out of the group's reach."""
+    import psutil
+
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    if sig == signal.SIGKILL:  # a machine gone: everything at once
+        for p in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
@@ -166,3 +191,7 @@ def _end(proc: subprocess.Popen, sig: int) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    _gone, alive = psutil.wait_procs(tree, timeout=30)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
