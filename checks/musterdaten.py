@@ -5,9 +5,9 @@ municipality can be expected to publish ("Abfallwirtschaft - Abfallkalender"). I
 hand-labelled real datasets (``labelled_datasets_dev.csv``, read at run time from
 ``$ODWATCH_MUSTERDATENKATALOG``) are the model: a dataset's title, keywords, themes and the
 start of its description become a TF-IDF vector of character n-grams within words (German
-compounds: "Müllabfuhrtermine" shares "abfuhr" and "termin" with "Abfuhrtermine"), and the
-dataset takes the class of its most similar labelled example, or of a class's own name, when
-that cosine similarity reaches the threshold; below it, or nearest to an example labelled
+compounds: "Müllabfuhrtermine" shares "abfuhr" and "termin" with "Abfuhrtermine"), so does its
+title alone, and the dataset takes the class of its most similar labelled example, or of a
+class's own name, when the mean of the two cosine similarities reaches the threshold; below it, or nearest to an example labelled
 with no class, it is none. Precision is worth more than recall here (a wrong "you have it"
 hides a gap; a wrong "you lack it" only under-counts), so the threshold is set for precision:
 ``bench/bench_musterdaten.py`` measures both on held-out labelled datasets.
@@ -42,6 +42,10 @@ _STOP = frozenset(
     "stadt landeshauptstadt gemeinde kreis daten datensatz the of and".split()
 )
 _WORD = re.compile(r"[a-z]+")
+
+
+# what a dataset is classified by: title, description, keywords, themes
+Fields = tuple[str | None, str | None, Iterable[str] | None, Iterable[str] | None]
 
 
 class MusterdatenError(Exception):
@@ -172,27 +176,36 @@ class Classifier:
         ]
         texts = [document(e.title, e.description, (), e.themes) for e in ex]
         texts += [_class_name(e) for e in names.values()]
+        titles = [document(e.title) for e in ex] + [
+            normalise(e.bezeichnung) for e in names.values()
+        ]
         self._texts = texts
         self._vec = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1, dtype=np.float32
         )
-        self._matrix = self._vec.fit_transform(texts)
+        both = self._vec.fit_transform(texts + titles)
+        self._matrix, self._titles = both[: len(texts)].T.tocsr(), both[len(texts) :].T.tocsr()
         self.classes = tuple(sorted(names))
         self.meta = {e.label: (e.thema, e.bezeichnung) for e in names.values()}
 
     @property
     def fingerprint(self) -> str:
-        spec = f"{self.reference.sha256}|{self.threshold}|{DESCRIPTION_CHARS}|char_wb3-5"
+        spec = f"{self.reference.sha256}|{self.threshold}|{DESCRIPTION_CHARS}|char_wb3-5|mean2"
         return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
-    def classify(self, docs: Sequence[str]) -> list[Verdict]:
-        """One verdict per text made by :func:`document`."""
+    def classify(self, datasets: Sequence[Fields]) -> list[Verdict]:
+        """One verdict per dataset given as (title, description, keywords, themes): the mean
+        of two cosine similarities, of :func:`document` texts and of titles alone (a short
+        title such as "Apotheken" is not drowned by a long description)."""
         out: list[Verdict] = []
-        for start in range(0, len(docs), BATCH):
-            block = list(docs[start : start + BATCH])
-            sims = (self._vec.transform(block) @ self._matrix.T).toarray()
+        for start in range(0, len(datasets), BATCH):
+            block = datasets[start : start + BATCH]
+            docs = [document(*d) for d in block]
+            full = self._vec.transform(docs) @ self._matrix
+            title = self._vec.transform([document(d[0]) for d in block]) @ self._titles
+            sims = ((full + title) / 2).toarray()
             best = sims.argmax(axis=1)
-            for text, row, j in zip(block, sims, best, strict=True):
+            for text, row, j in zip(docs, sims, best, strict=True):
                 score = float(row[j])
                 label = self._labels[j]
                 hit = label if label and score >= self.threshold else None
@@ -202,10 +215,18 @@ class Classifier:
 
 
 def _shared(text: str, other: str) -> tuple[str, ...]:
-    """The dataset's words also in what it matched, or sharing their first five letters
-    with one of its words (Abfuhrtermine ~ Abfuhrplan), longest first, at most six."""
+    """The dataset's words also in what it matched: the same word, the same first five letters
+    (Abfuhrtermine ~ Abfuhrplan) or one inside the other (Altglascontainer ~ Container);
+    longest first, at most six."""
     mine = [w for w in dict.fromkeys(text.split()) if len(w) > 2 and w not in _STOP]
-    theirs = set(other.split())
+    theirs = {w for w in other.split() if len(w) > 2 and w not in _STOP}
     stems = {w[:5] for w in theirs if len(w) >= 5}
-    hit = [w for w in mine if w in theirs or (len(w) >= 5 and w[:5] in stems)]
+    long = [w for w in theirs if len(w) >= 5]
+
+    def near(w: str) -> bool:
+        if w in theirs or (len(w) >= 5 and w[:5] in stems):
+            return True
+        return any(t in w for t in long) or (len(w) >= 5 and any(w in t for t in long))
+
+    hit = [w for w in mine if near(w)]
     return tuple(sorted(hit, key=len, reverse=True)[:6])

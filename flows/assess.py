@@ -39,6 +39,11 @@ under its DCAT-AP.de profile decides ``dcat-ap-compliance`` (``shacl_lookup``; s
 ``checks/compliance.py``); a snapshot never validated leaves it "not checked". The GovData
 dashboard profile (``checks/dashboard.py``) is judged in the same pass and stored apart
 (``warehouse/dashboard.py``), with the licence list read from GovData's shapes at run time.
+
+Musterdatenkatalog (issue 18): each dataset's Musterdatensatz (``checks/musterdaten.py``, a
+model of the hand-labelled datasets read at run time) is judged in the same pass under the
+current method and stored apart (``warehouse/musterdaten.py``); without the labelled file,
+``musterdaten_runs`` records why and the assessment goes on.
 """
 
 from __future__ import annotations
@@ -67,12 +72,13 @@ from checks.facts import (
 )
 from checks.freshness import as_utc
 from checks.licenses import classify_license
+from checks.musterdaten import Classifier, MusterdatenError, load_reference
 from checks.scoring import (
     CURRENT,
     MAX_POINTS,
     Method,
 )
-from warehouse import dashboard
+from warehouse import dashboard, musterdaten
 from warehouse.assess_inputs import (
     content_lookup,
     expectation_frames,
@@ -235,6 +241,16 @@ def _license_list() -> tuple[LicenseList | None, str | None]:
         return None, str(exc)
 
 
+@functools.cache
+def _musterdaten() -> tuple[Classifier | None, str | None]:
+    """The Musterdatensatz classifier, built once per process from the labelled datasets (or
+    the one line saying why not)."""
+    try:
+        return Classifier(load_reference()), None
+    except MusterdatenError as exc:
+        return None, str(exc)
+
+
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     for name in _TEMP_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -336,6 +352,7 @@ def assess_run(
         )
         if method is CURRENT:  # the dashboard profile is no MQA method: judged by the current code
             dashboard.judge(con, run_id, portal_id, *_license_list())
+            musterdaten.judge(con, run_id, portal_id, *_musterdaten())
         phase("write")
     finally:
         _drop_temp(con)

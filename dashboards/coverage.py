@@ -1,0 +1,67 @@
+"""What each city has and lacks of the Musterdatenkatalog, against the other cities (pure).
+
+Rows in (:func:`warehouse.musterdaten.coverage`: per portal, the Musterdatensätze its latest
+classified snapshot has), comparisons out: for every Musterdatensatz any compared city has, how
+many of them have it ("24 of 40 cities publish Abfallkalender"), and for each city what it has
+and what it lacks, the most common first. A class no compared city has is not called missing:
+the model cannot tell "nobody publishes it" from "nobody's titles look like it".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Item:
+    musterdatensatz: str
+    thema: str | None
+    bezeichnung: str | None
+    cities: int  # compared cities that have it
+    datasets: int = 0  # this city's datasets given it (0: lacks it)
+
+
+@dataclass
+class Coverage:
+    portal_id: str
+    run_id: str
+    compared: int  # cities compared (classified latest snapshots)
+    datasets: int  # datasets classified
+    classified: int  # given a class
+    has: list[Item] = field(default_factory=list)
+    lacks: list[Item] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> int:
+        """Musterdatensätze this city has: the ranking's coverage figure."""
+        return len(self.has)
+
+    @property
+    def seen(self) -> int:
+        """Musterdatensätze any compared city has."""
+        return len(self.has) + len(self.lacks)
+
+
+def compare(rows: Mapping[str, dict], cities: Sequence[str]) -> dict[str, Coverage]:
+    """Per city of ``cities`` with a classified snapshot in ``rows``, its :class:`Coverage`
+    against all of them. Portals in ``rows`` but not in ``cities`` (regional and national
+    catalogues) are left out of the comparison and the result."""
+    mine = {pid: rows[pid] for pid in cities if pid in rows}
+    held: Counter[str] = Counter()
+    names: dict[str, tuple[str | None, str | None]] = {}
+    for r in mine.values():
+        for h in r["has"]:
+            held[h["musterdatensatz"]] += 1
+            names[h["musterdatensatz"]] = (h["thema"], h["bezeichnung"])
+    order = sorted(held, key=lambda c: (-held[c], c.casefold()))
+    out: dict[str, Coverage] = {}
+    for pid, r in mine.items():
+        counts = {h["musterdatensatz"]: h["datasets"] for h in r["has"]}
+        cov = Coverage(pid, r["run_id"], len(mine), r["datasets"], r["classified"])
+        for c in order:
+            item = Item(c, *names[c], held[c], counts.get(c, 0))
+            (cov.has if item.datasets else cov.lacks).append(item)
+        out[pid] = cov
+    return out
