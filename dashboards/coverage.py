@@ -5,6 +5,7 @@ classified snapshot has), comparisons out: for every Musterdatensatz any compare
 many of them have it ("24 of 40 cities publish Abfallkalender"), and for each city what it has
 and what it lacks, the most common first. A class no compared city has is not called missing:
 the model cannot tell "nobody publishes it" from "nobody's titles look like it".
+:func:`coverage_chart` draws one city's coverage by THEMA for its page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from dashboards import charts, i18n
 
 
 @dataclass(frozen=True)
@@ -65,3 +70,30 @@ def compare(rows: Mapping[str, dict], cities: Sequence[str]) -> dict[str, Covera
             (cov.has if item.datasets else cov.lacks).append(item)
         out[pid] = cov
     return out
+
+
+COVERAGE_THEMES = 10  # THEMA rows on a city's Musterdatenkatalog chart
+
+
+def coverage_chart(lang: str, cov: Coverage | None) -> Markup:
+    """Per THEMA of the Musterdatenkatalog (most kinds seen first): how many of the kinds any
+    compared city publishes this city has (a dashboards.coverage.Coverage)."""
+    if cov is None or not cov.seen:
+        return Markup("")
+    seen: dict[str, list[int]] = {}
+    for has, items in ((1, cov.has), (0, cov.lacks)):
+        for i in items:
+            row = seen.setdefault(i.thema or i.musterdatensatz, [0, 0])
+            row[0] += has
+            row[1] += 1
+    top = sorted(seen.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0].casefold()))
+    return Markup(
+        charts.hbars(
+            [(t, h, n, n) for t, (h, n) in top[:COVERAGE_THEMES]],
+            title=i18n.text(lang, "coverage_chart"),
+            value_format=lambda v, n: i18n.text(lang, "n_of_m").format(
+                n=i18n.number(v, lang), m=i18n.number(n, lang)
+            ),
+            color="#8250df",
+        )
+    )

@@ -1,6 +1,7 @@
 """The scorecard's downloads: our results as open data, with a DCAT description.
 
-Scores, score history and indicator points (small: CSV, JSON and Parquet each), every city's
+Scores, score history and indicator points, the Musterdatenkatalog coverage per city and the
+datasets given a kind of data (small: CSV, JSON and Parquet each), every city's
 findings as CSV (formula cells neutralised by :func:`checks.export.write_csv`) and JSON (one
 object per dataset), all findings as one Parquet file, and ``catalog.jsonld`` (DCAT-AP) listing
 them with sizes. Everything is written from the same rows the pages show (rows in, files out:
@@ -50,6 +51,21 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("method_change", "DOUBLE"), ("previous_method_version", "VARCHAR"),
     ("last_status", "VARCHAR"), ("last_started", _T),
     *((f"govdata_dashboard_{k}", "DOUBLE") for k in DASHBOARD_DOWNLOAD),
+    ("musterdaten_kinds", "INTEGER"), ("musterdaten_seen", "INTEGER"),
+)  # fmt: skip
+# Musterdatenkatalog coverage (dashboards/coverage.py): one row per city and kind of data any
+# compared city publishes; and every dataset given a kind, with the evidence
+COVERAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("portal_id", "VARCHAR"), ("city", "VARCHAR"), ("run_id", "VARCHAR"),
+    ("musterdatensatz", "VARCHAR"), ("thema", "VARCHAR"), ("bezeichnung", "VARCHAR"),
+    ("has", "BOOLEAN"), ("datasets", "INTEGER"), ("cities_with", "INTEGER"),
+    ("cities_compared", "INTEGER"),
+)  # fmt: skip
+CLASSIFIED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("portal_id", "VARCHAR"), ("run_id", "VARCHAR"), ("dataset_id", "VARCHAR"),
+    ("title", "VARCHAR"), ("landing_page", "VARCHAR"), ("musterdatensatz", "VARCHAR"),
+    ("thema", "VARCHAR"), ("bezeichnung", "VARCHAR"), ("score", "DOUBLE"),
+    ("evidence", "VARCHAR"), ("matched", "VARCHAR"),
 )  # fmt: skip
 HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("portal_id", "VARCHAR"), ("run_id", "VARCHAR"), ("snapshot_at", _T),
@@ -262,6 +278,17 @@ def write_downloads(
         DownloadGroup("score-history", titles("table_history"), write_table(build, "score_history", HISTORY_COLUMNS, history)),
         DownloadGroup("indicators", titles("table_indicators"), write_table(build, "indicators", INDICATOR_COLUMNS, indicators)),
     ]  # fmt: skip
+    if data.coverage:
+        cities = {r["portal_id"]: r["city"] for r in data.ranking}
+        table = [
+            {"portal_id": pid, "city": cities.get(pid), "run_id": c.run_id,
+             "musterdatensatz": i.musterdatensatz, "thema": i.thema, "bezeichnung": i.bezeichnung,
+             "has": i.datasets > 0, "datasets": i.datasets, "cities_with": i.cities,
+             "cities_compared": c.compared}
+            for pid, c in data.coverage.items() for i in (*c.has, *c.lacks)
+        ]  # fmt: skip
+        groups.append(DownloadGroup("musterdaten", titles("table_musterdaten"), write_table(build, "musterdaten", COVERAGE_COLUMNS, table)))  # fmt: skip
+        groups.append(DownloadGroup("musterdaten-datasets", titles("table_musterdaten_datasets"), write_table(build, "musterdaten_datasets", CLASSIFIED_COLUMNS, data.classified)))  # fmt: skip
     if findings is not None:
         scored = [r["portal_id"] for r in data.ranking if r["assessment_id"]]
         everything, per_city = write_findings(findings, build, scored)

@@ -23,10 +23,12 @@ from checks.scoring import (
     RELEASED_MIN_JUDGED_SHARE,
 )
 from dashboards import i18n, render
+from dashboards.coverage import Coverage, coverage_chart
 from dashboards.fixlist import group_by_dataset
 from dashboards.ranking import ranking
 
 TOP_FIXES = 10  # datasets with most to gain shown on the city page
+LACKS_SHOWN = 30  # Musterdatensätze a city lacks listed on its page (all in the downloads)
 
 
 @dataclass
@@ -45,6 +47,8 @@ class SiteData:
     links: dict[str, list[dict]] | None = None  # None: no link checks in this warehouse
     stars: dict[str, dict] | None = None
     late: dict[str, list[dict]] = field(default_factory=dict)
+    coverage: dict[str, Coverage] = field(default_factory=dict)  # Musterdatenkatalog, by city
+    classified: list[dict] = field(default_factory=list)  # datasets given a Musterdatensatz
 
 
 def site_data(
@@ -205,6 +209,7 @@ CITY_CHARTS: tuple[ChartSpec, ...] = (
     _mix("formats", render.format_parts, "format_mix"),
     _mix("links", render.link_parts, "link_health"),
     (("harvests",), lambda lang, page: (render.harvest_chart(lang, page["harvests"]),)),
+    (("coverage",), lambda lang, page: (coverage_chart(lang, page["coverage"]),)),
 )  # fmt: skip
 
 
@@ -242,6 +247,7 @@ def render_city_pages(
         "formats": data.formats.get(pid, []),
         "links": (data.links or {}).get(pid, []),
         "harvests": harvests,
+        "coverage": data.coverage.get(pid),
     }
     charts = city_charts(lang, page)
     paged = []
@@ -260,7 +266,7 @@ def render_city_pages(
             p=row, charts=charts, stars=(data.stars or {}).get(pid), late=late,
             late_total=late[0]["total"] if late else 0, api=_api(harvests),
             orgs=city.orgs, top=sorted((d for o in city.orgs for d in o["datasets"]), key=lambda d: d["rank"])[:TOP_FIXES],
-            changes=city.changes, badge=_badge(lang, pid),
+            changes=city.changes, badge=_badge(lang, pid), lacks_shown=LACKS_SHOWN,
             site_url=(base_url or "https://SITE").rstrip("/"),
             badge_alt=render.badge_message(lang, row)[0],
             mix_label=lambda label, kind: render.mix_label(lang, label, kind),

@@ -31,13 +31,14 @@ import duckdb
 from checks.scoring import CURRENT
 from dashboards import downloads, render
 from dashboards import site as pages
+from dashboards.coverage import compare
 from dashboards.downloads import DASHBOARD_DOWNLOAD
 from dashboards.site import City, SiteData
 from dashboards.summary import SiteResult, artifact_rows, scorecard_markdown, summary_lines
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.findings import fix_list
-from warehouse import dashboard
+from warehouse import dashboard, musterdaten
 from warehouse import findings as fixes
 from warehouse import site as rows
 from warehouse.store import WarehouseError
@@ -64,13 +65,23 @@ class PublishError(WarehouseError):
 
 def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> SiteData:
     """Everything the site shows, as rows, the portals ranked; each row with its GovData
-    dashboard score (``dashboard``: the verdicts the assessment stored, None without)."""
+    dashboard score (``dashboard``: the verdicts the assessment stored, None without) and its
+    Musterdatenkatalog coverage against the other cities (``data.coverage``, by portal id;
+    ``musterdaten_kinds`` / ``musterdaten_seen`` on the row, None without)."""
     data = pages.site_data(portals, **rows.site_rows(con, [p.id for p in portals]))
     scores = dashboard.portal_scores(con, [r["run_id"] for r in data.ranking if r.get("run_id")])
     for r in data.ranking:
         g = r["dashboard"] = scores.get(r.get("run_id"))
         for key in DASHBOARD_DOWNLOAD:
             r[f"govdata_dashboard_{key}"] = g[key] if g else None
+    found = musterdaten.coverage(con, [p.id for p in portals])
+    cities = [r["portal_id"] for r in data.ranking if r["kind"] == "city"]
+    data.coverage = compare(found, cities)
+    for r in data.ranking:
+        cov = data.coverage.get(r["portal_id"])
+        r["musterdaten_kinds"] = cov.kinds if cov else None
+        r["musterdaten_seen"] = cov.seen if cov else None
+    data.classified = musterdaten.classified_datasets(con, list(data.coverage))
     return data
 
 

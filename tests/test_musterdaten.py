@@ -5,17 +5,19 @@ dataset with their evidence, and the coverage of cities with known holes."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from assess_helpers import dataset, load_dcat, store_snapshot
+from assess_helpers import dataset, load_dcat, portal, store_snapshot
 
 from checks import musterdaten as md
 from dashboards.coverage import compare
 from flows import assess
 from flows.assess import assess_run
+from flows.publish import publish_site
 from warehouse.musterdaten import coverage, dataset_classes
 from warehouse.records import Warehouse
 
@@ -212,3 +214,37 @@ def test_the_recorded_city_catalogues(corpus, ref_dir, tmp_path):
     by_title = {r["title"]: r["musterdatensatz"] for r in dataset_classes(w.con, runs["rostock"])}
     assert by_title["Apotheken"] == "Gesundheitseinrichtungen - Apotheken"
     w.close()
+
+
+def test_the_city_page_ranking_and_downloads_show_the_coverage(holes, tmp_path):
+    regional = dataclasses.replace(portal("ruhr"), kind="regional", city="Ruhr")
+    portals = [portal("bonn"), portal("moers"), regional]
+    site = tmp_path / "site"
+    publish_site(holes.con, portals, site)
+    page = (site / "en" / "city" / "moers.html").read_text(encoding="utf-8")
+    cov = compare(coverage(holes.con, ["bonn", "moers"]), ["bonn", "moers"])["moers"]
+    assert 'id="musterdaten"' in page and f'data-value="{cov.kinds}" data-seen="{cov.seen}" data-compared="2"' in page  # fmt: skip
+    assert f'data-lacks="{VORNAMEN}"' in page and f'data-has="{VORNAMEN}"' not in page
+    # most common first: the first missing row is one of the kinds Bonn has
+    first = page.index('data-lacks="')
+    assert page[first:].startswith(f'data-lacks="{cov.lacks[0].musterdatensatz}"')
+    assert "1 of 2" in page[first : first + 400]
+    de = (site / "de" / "city" / "bonn.html").read_text(encoding="utf-8")
+    assert f'data-has="{VORNAMEN}"' in de and "von 2" in de
+    ranking = (site / "en" / "index.html").read_text(encoding="utf-8")
+    assert f'data-key="musterdaten_kinds" data-value="{cov.kinds}"' in ranking
+    # the downloads: one row per city and kind, and the evidence per dataset
+    with open(site / "downloads" / "musterdaten.csv", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    mine = {r["musterdatensatz"]: r for r in table if r["portal_id"] == "moers"}
+    assert mine[VORNAMEN]["has"] == "False" and mine[VORNAMEN]["cities_with"] == "1"
+    assert {r["portal_id"] for r in table} == {"bonn", "moers"}
+    with open(site / "downloads" / "musterdaten_datasets.csv", encoding="utf-8") as fh:
+        given = list(csv.DictReader(fh))
+    bonn = [r for r in given if r["portal_id"] == "bonn"]
+    assert len(bonn) == sum(i.datasets for i in compare(coverage(holes.con, ["bonn", "moers"]), ["bonn", "moers"])["bonn"].has)  # fmt: skip
+    assert all(r["evidence"] and r["matched"] and float(r["score"]) >= md.THRESHOLD for r in bonn)
+    with open(site / "downloads" / "scores.csv", encoding="utf-8") as fh:
+        scores = {r["portal_id"]: r for r in csv.DictReader(fh)}
+    assert scores["moers"]["musterdaten_kinds"] == str(cov.kinds)
+    assert scores["ruhr"]["musterdaten_kinds"] == ""

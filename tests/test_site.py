@@ -481,9 +481,11 @@ def test_dcat_description_of_the_downloads(built: Built) -> None:
     dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
     dct = rdflib.Namespace("http://purl.org/dc/terms/")
     datasets = list(g.subjects(rdflib.RDF.type, dcat.Dataset))
-    assert len(datasets) == 6  # scores, history, indicators, all findings, one per city
+    # scores, history, indicators, Musterdatenkatalog coverage and its datasets, all findings,
+    # one per city
+    assert len(datasets) == 8
     dists = list(g.subjects(rdflib.RDF.type, dcat.Distribution))
-    assert len(dists) == 3 * 3 + 1 + 2 * 2
+    assert len(dists) == 5 * 3 + 1 + 2 * 2
     for d in dists:
         url = g.value(d, dcat.downloadURL)
         local = Path(unquote(urlsplit(str(url)).path))
@@ -691,11 +693,13 @@ def test_city_page_shows_one_total_and_counts_in_words(built: Built) -> None:
         html,
     )
     summaries = re.findall(r"<summary>([^<]*)</summary>", html)
-    assert summaries == ["As a table: 2 snapshots", "As a table: 23 indicators", summaries[2]]
-    assert re.fullmatch(r"As a table: \d+ finding codes", summaries[2])
+    assert summaries == ["As a table: 2 snapshots", summaries[1], "As a table: 23 indicators", summaries[3]]  # fmt: skip
+    assert re.fullmatch(r"Found here \(\d+\)", summaries[1])  # the Musterdatenkatalog's kinds
+    assert re.fullmatch(r"As a table: \d+ finding codes", summaries[3])
     de = (built.site / "de" / "city" / "musterstadt.html").read_text()
-    assert re.findall(r"<summary>([^<]*)</summary>", de)[:2] == [
+    assert re.findall(r"<summary>([^<]*)</summary>", de)[:3] == [
         "Als Tabelle: 2 Stände",
+        summaries[1].replace("Found here", "Hier gefunden"),
         "Als Tabelle: 23 Indikatoren",
     ]
     late = re.findall(r'<td class="num" data-value="(\d+)">(\d+) (days?)</td>', html)

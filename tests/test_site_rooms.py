@@ -69,8 +69,9 @@ def test_the_chart_table_names_exactly_the_charts_city_html_shows():
     shown = set(re.findall(r"\{\{ charts\.(\w+) \}\}", template))
     names = [n for names, _ in CITY_CHARTS for n in names]
     assert sorted(names) == sorted(shown)
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 8
     empty = {k: [] for k in ("history", "dims", "licenses", "formats", "links", "harvests")}
+    empty["coverage"] = None
     assert set(city_charts("en", empty)) == shown
 
 

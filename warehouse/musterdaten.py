@@ -84,6 +84,8 @@ def coverage(con: duckdb.DuckDBPyConnection, portal_ids: Sequence[str]) -> dict[
     ``best_score``), most datasets first."""
     ids = list(portal_ids)
     out: dict[str, dict] = {}
+    if not _present(con):
+        return out
     for r in con.execute(
         """
         WITH latest AS (
@@ -120,6 +122,34 @@ def coverage(con: duckdb.DuckDBPyConnection, portal_ids: Sequence[str]) -> dict[
         if pid in out:
             out[pid]["has"] = items
     return out
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has the tables (an older one opened read-only may not)."""
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}  # fmt: skip
+    return {"musterdaten_runs", "musterdaten_classes", "musterdaten_coverage"} <= names
+
+
+def classified_datasets(con: duckdb.DuckDBPyConnection, portal_ids: Sequence[str]) -> list[dict]:
+    """The datasets given a class in each portal's latest classified snapshot, with the
+    evidence: the scorecard's per-dataset download."""
+    if not _present(con):
+        return []
+    cur = con.execute(
+        """
+        SELECT v.portal_id, v.run_id, c.dataset_id, d.title, d.landing_page, c.musterdatensatz,
+               c.thema, c.bezeichnung, c.score, c.evidence, c.matched
+        FROM (SELECT DISTINCT portal_id, run_id FROM musterdaten_coverage
+              WHERE list_contains($ids, portal_id)) v
+        JOIN musterdaten_classes c USING (run_id)
+        LEFT JOIN datasets d ON d.run_id = c.run_id AND d.dataset_id = c.dataset_id
+        WHERE c.musterdatensatz IS NOT NULL
+        ORDER BY v.portal_id, c.musterdatensatz, c.score DESC, c.dataset_id
+        """,
+        {"ids": list(portal_ids)},
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def dataset_classes(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
