@@ -1,7 +1,7 @@
 """The scorecard's downloads: our results as open data, with a DCAT description.
 
-Scores, score history and indicator points, the Musterdatenkatalog coverage per city and the
-datasets given a kind of data (small: CSV, JSON and Parquet each), every city's
+Scores, score history and indicator points, the Musterdatenkatalog coverage per city, the
+datasets given a kind of data and the copies of datasets across portals (small: CSV, JSON and Parquet each), every city's
 findings as CSV (formula cells neutralised by :func:`checks.export.write_csv`) and JSON (one
 object per dataset), all findings as one Parquet file, and ``catalog.jsonld`` (DCAT-AP) listing
 them with sizes. Everything is written from the same rows the pages show (rows in, files out:
@@ -52,6 +52,15 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_status", "VARCHAR"), ("last_started", _T),
     *((f"govdata_dashboard_{k}", "DOUBLE") for k in DASHBOARD_DOWNLOAD),
     ("musterdaten_kinds", "INTEGER"), ("musterdaten_seen", "INTEGER"),
+    ("copies_of_city_datasets", "BIGINT"),
+)  # fmt: skip
+# every pair of copies of a dataset across the harvested portals (warehouse/schema_copies.sql)
+COPY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("portal_id", "VARCHAR"), ("dataset_id", "VARCHAR"), ("title", "VARCHAR"),
+    ("copy_portal_id", "VARCHAR"), ("copy_dataset_id", "VARCHAR"), ("copy_title", "VARCHAR"),
+    ("matched_by", "VARCHAR"), ("differs", "VARCHAR"), ("license", "VARCHAR"),
+    ("copy_license", "VARCHAR"), ("modified", "VARCHAR"), ("copy_modified", "VARCHAR"),
+    ("distributions", "BIGINT"), ("copy_distributions", "BIGINT"),
 )  # fmt: skip
 # Musterdatenkatalog coverage (dashboards/coverage.py): one row per city and kind of data any
 # compared city publishes; and every dataset given a kind, with the evidence
@@ -289,6 +298,8 @@ def write_downloads(
         ]  # fmt: skip
         groups.append(DownloadGroup("musterdaten", titles("table_musterdaten"), write_table(build, "musterdaten", COVERAGE_COLUMNS, table)))  # fmt: skip
         groups.append(DownloadGroup("musterdaten-datasets", titles("table_musterdaten_datasets"), write_table(build, "musterdaten_datasets", CLASSIFIED_COLUMNS, data.classified)))  # fmt: skip
+    if data.copy_rows:
+        groups.append(DownloadGroup("copies", titles("table_copies"), write_table(build, "copies", COPY_COLUMNS, data.copy_rows)))  # fmt: skip
     if findings is not None:
         scored = [r["portal_id"] for r in data.ranking if r["assessment_id"]]
         everything, per_city = write_findings(findings, build, scored)

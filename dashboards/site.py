@@ -49,6 +49,9 @@ class SiteData:
     late: dict[str, list[dict]] = field(default_factory=dict)
     coverage: dict[str, Coverage] = field(default_factory=dict)  # Musterdatenkatalog, by city
     classified: list[dict] = field(default_factory=list)  # datasets given a Musterdatensatz
+    copies: dict[str, list[dict]] = field(default_factory=dict)  # per other portal, by portal
+    disagree: dict[str, list[dict]] = field(default_factory=dict)  # copies that differ
+    copy_rows: list[dict] = field(default_factory=list)  # every pair of copies (download)
 
 
 def site_data(
@@ -267,6 +270,8 @@ def render_city_pages(
             late_total=late[0]["total"] if late else 0, api=_api(harvests),
             orgs=city.orgs, top=sorted((d for o in city.orgs for d in o["datasets"]), key=lambda d: d["rank"])[:TOP_FIXES],
             changes=city.changes, badge=_badge(lang, pid), lacks_shown=LACKS_SHOWN,
+            copies=data.copies.get(pid, []), disagree=data.disagree.get(pid, []),
+            names={r["portal_id"]: r["title"] for r in data.ranking},
             site_url=(base_url or "https://SITE").rstrip("/"),
             badge_alt=render.badge_message(lang, row)[0],
             mix_label=lambda label, kind: render.mix_label(lang, label, kind),

@@ -10,7 +10,8 @@ visitor or a static host never sees half a site. Layout::
     en/ de/                    index.html, method.html, downloads.html,
                                city/<portal>.html, city/<portal>/org-<k>[-<page>].html
     badges/<portal>.svg        band and share, English; <portal>.de.svg German
-    downloads/                 scores, score_history, indicators (.csv .json .parquet),
+    downloads/                 scores, score_history, indicators, musterdaten,
+                               musterdaten_datasets, copies (.csv .json .parquet),
                                findings.parquet, findings/<portal>.csv|.json, catalog.jsonld
     static/                    odwatch.css, odwatch.js (no CDN, nothing fetched)
 """
@@ -38,7 +39,7 @@ from dashboards.summary import SiteResult, artifact_rows, scorecard_markdown, su
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.findings import fix_list
-from warehouse import dashboard, musterdaten
+from warehouse import copies, dashboard, musterdaten
 from warehouse import findings as fixes
 from warehouse import site as rows
 from warehouse.store import WarehouseError
@@ -67,7 +68,9 @@ def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> Site
     """Everything the site shows, as rows, the portals ranked; each row with its GovData
     dashboard score (``dashboard``: the verdicts the assessment stored, None without) and its
     Musterdatenkatalog coverage against the other cities (``data.coverage``, by portal id;
-    ``musterdaten_kinds`` / ``musterdaten_seen`` on the row, None without)."""
+    ``musterdaten_kinds`` / ``musterdaten_seen`` on the row, None without), and the copies
+    of its datasets on the other harvested portals (``data.copies``, ``data.disagree``; a
+    catalogue's row counts its ``copies_of_city_datasets``, which the cities count)."""
     data = pages.site_data(portals, **rows.site_rows(con, [p.id for p in portals]))
     scores = dashboard.portal_scores(con, [r["run_id"] for r in data.ranking if r.get("run_id")])
     for r in data.ranking:
@@ -82,6 +85,13 @@ def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> Site
         r["musterdaten_kinds"] = cov.kinds if cov else None
         r["musterdaten_seen"] = cov.seen if cov else None
     data.classified = musterdaten.classified_datasets(con, list(data.coverage))
+    ids = [r["portal_id"] for r in data.ranking]
+    data.copies = copies.copy_counts(con, ids)
+    data.disagree = copies.disagreeing(con, ids)
+    data.copy_rows = copies.all_copies(con, ids)
+    copied = copies.copied_from(con, ids, cities)
+    for r in data.ranking:  # a city's datasets count on its own portal, not again elsewhere
+        r["copies_of_city_datasets"] = 0 if r["kind"] == "city" else copied.get(r["portal_id"], 0)
     return data
 
 
