@@ -6,6 +6,10 @@ many of them have it ("24 of 40 cities publish Abfallkalender"), and for each ci
 and what it lacks, the most common first. A class no compared city has is not called missing:
 the model cannot tell "nobody publishes it" from "nobody's titles look like it".
 :func:`coverage_chart` draws one city's coverage by THEMA for its page.
+
+:func:`compare_hvd` does the same for the EU High-Value Dataset categories a city is expected
+to mark (``checks.hvd.MUNICIPAL``), from :func:`warehouse.hvd.coverage`: a category is missing
+when none of the city's datasets carries its ``dcatap:hvdCategory``, whatever the others do.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from checks.hvd import BY_KEY, CATEGORIES, MUNICIPAL, Category
 from dashboards import charts, i18n
 
 
@@ -97,3 +102,55 @@ def coverage_chart(lang: str, cov: Coverage | None) -> Markup:
             color="#8250df",
         )
     )
+
+
+@dataclass(frozen=True)
+class HvdItem:
+    category: Category
+    cities: int  # compared cities with a dataset marked with it
+    datasets: int = 0  # this city's datasets marked with it
+    complete: int = 0  # of those, marked with the regulation too
+
+
+@dataclass
+class HvdCoverage:
+    portal_id: str
+    run_id: str
+    compared: int  # cities compared (judged latest snapshots)
+    datasets: int
+    can_mark: int  # datasets whose platform carries the marks
+    marked: int  # datasets with any mark
+    problems: int  # marks DCAT-AP's HVD rules find incomplete
+    items: list[HvdItem] = field(default_factory=list)  # expected categories, then any other
+
+    @property
+    def categories(self) -> int:
+        """Expected categories with a marked dataset: the ranking's HVD figure."""
+        return sum(1 for i in self.items if i.category.municipal and i.datasets)
+
+    @property
+    def expected(self) -> int:
+        return len(MUNICIPAL)
+
+    @property
+    def lacks(self) -> list[HvdItem]:
+        return [i for i in self.items if i.category.municipal and not i.datasets]
+
+
+def compare_hvd(rows: Mapping[str, dict], cities: Sequence[str]) -> dict[str, HvdCoverage]:
+    """Per city of ``cities`` with a judged snapshot in ``rows``, its :class:`HvdCoverage`:
+    the expected categories (marked or not) and any other category it marks, each with how
+    many compared cities mark it."""
+    mine = {pid: rows[pid] for pid in cities if pid in rows}
+    held: Counter[str] = Counter(k for r in mine.values() for k in r["categories"] if k in BY_KEY)
+    out: dict[str, HvdCoverage] = {}
+    for pid, r in mine.items():
+        cov = HvdCoverage(pid, r["run_id"], len(mine), r["datasets"], r["can_mark"],
+                          r["marked"], r["problems"])  # fmt: skip
+        for c in CATEGORIES:
+            got = r["categories"].get(c.key)
+            if c.municipal or got:
+                n, ok = (got["datasets"], got["complete"]) if got else (0, 0)
+                cov.items.append(HvdItem(c, held[c.key], n, ok))
+        out[pid] = cov
+    return out

@@ -52,6 +52,7 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_status", "VARCHAR"), ("last_started", _T),
     *((f"govdata_dashboard_{k}", "DOUBLE") for k in DASHBOARD_DOWNLOAD),
     ("musterdaten_kinds", "INTEGER"), ("musterdaten_seen", "INTEGER"),
+    ("hvd_categories_marked", "INTEGER"), ("hvd_marked", "BIGINT"),
     ("copies_of_city_datasets", "BIGINT"),
 )  # fmt: skip
 # every pair of copies of a dataset across the harvested portals (warehouse/schema_copies.sql)
@@ -75,6 +76,20 @@ CLASSIFIED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("title", "VARCHAR"), ("landing_page", "VARCHAR"), ("musterdatensatz", "VARCHAR"),
     ("thema", "VARCHAR"), ("bezeichnung", "VARCHAR"), ("score", "DOUBLE"),
     ("evidence", "VARCHAR"), ("matched", "VARCHAR"),
+)  # fmt: skip
+# High-value dataset marks (dashboards/coverage.compare_hvd): one row per city and category
+# expected of a city or marked there; and every marked dataset, its marks as given and judged
+HVD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("portal_id", "VARCHAR"), ("city", "VARCHAR"), ("run_id", "VARCHAR"),
+    ("category", "VARCHAR"), ("category_iri", "VARCHAR"), ("name_en", "VARCHAR"),
+    ("name_de", "VARCHAR"), ("expected_of_city", "BOOLEAN"), ("datasets_marked", "BIGINT"),
+    ("marked_complete", "BIGINT"), ("cities_marking", "INTEGER"), ("cities_compared", "INTEGER"),
+)  # fmt: skip
+HVD_DATASET_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("portal_id", "VARCHAR"), ("run_id", "VARCHAR"), ("dataset_id", "VARCHAR"),
+    ("title", "VARCHAR"), ("landing_page", "VARCHAR"), ("categories", "VARCHAR"),
+    ("unknown", "VARCHAR"), ("regulation", "BOOLEAN"), ("problem", "VARCHAR"),
+    ("hvd_categories", "VARCHAR"), ("applicable_legislation", "VARCHAR"),
 )  # fmt: skip
 HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("portal_id", "VARCHAR"), ("run_id", "VARCHAR"), ("snapshot_at", _T),
@@ -298,6 +313,18 @@ def write_downloads(
         ]  # fmt: skip
         groups.append(DownloadGroup("musterdaten", titles("table_musterdaten"), write_table(build, "musterdaten", COVERAGE_COLUMNS, table)))  # fmt: skip
         groups.append(DownloadGroup("musterdaten-datasets", titles("table_musterdaten_datasets"), write_table(build, "musterdaten_datasets", CLASSIFIED_COLUMNS, data.classified)))  # fmt: skip
+    if data.hvd:
+        cities = {r["portal_id"]: r["city"] for r in data.ranking}
+        table = [
+            {"portal_id": pid, "city": cities.get(pid), "run_id": h.run_id,
+             "category": i.category.key, "category_iri": i.category.iri, "name_en": i.category.en,
+             "name_de": i.category.de, "expected_of_city": i.category.municipal,
+             "datasets_marked": i.datasets, "marked_complete": i.complete,
+             "cities_marking": i.cities, "cities_compared": h.compared}
+            for pid, h in data.hvd.items() if h.can_mark for i in h.items
+        ]  # fmt: skip
+        groups.append(DownloadGroup("hvd", titles("table_hvd"), write_table(build, "hvd", HVD_COLUMNS, table)))  # fmt: skip
+        groups.append(DownloadGroup("hvd-datasets", titles("table_hvd_datasets"), write_table(build, "hvd_datasets", HVD_DATASET_COLUMNS, data.hvd_rows)))  # fmt: skip
     if data.copy_rows:
         groups.append(DownloadGroup("copies", titles("table_copies"), write_table(build, "copies", COPY_COLUMNS, data.copy_rows)))  # fmt: skip
     if findings is not None:

@@ -23,7 +23,7 @@ from checks.scoring import (
     RELEASED_MIN_JUDGED_SHARE,
 )
 from dashboards import i18n, render
-from dashboards.coverage import Coverage, coverage_chart
+from dashboards.coverage import Coverage, HvdCoverage, coverage_chart
 from dashboards.fixlist import group_by_dataset
 from dashboards.ranking import ranking
 
@@ -52,6 +52,8 @@ class SiteData:
     copies: dict[str, list[dict]] = field(default_factory=dict)  # per other portal, by portal
     disagree: dict[str, list[dict]] = field(default_factory=dict)  # copies that differ
     copy_rows: list[dict] = field(default_factory=list)  # every pair of copies (download)
+    hvd: dict[str, HvdCoverage] = field(default_factory=dict)  # High-Value Dataset marks, by city
+    hvd_rows: list[dict] = field(default_factory=list)  # every marked dataset (download, fixes)
 
 
 def site_data(
@@ -271,6 +273,7 @@ def render_city_pages(
             orgs=city.orgs, top=sorted((d for o in city.orgs for d in o["datasets"]), key=lambda d: d["rank"])[:TOP_FIXES],
             changes=city.changes, badge=_badge(lang, pid), lacks_shown=LACKS_SHOWN,
             copies=data.copies.get(pid, []), disagree=data.disagree.get(pid, []),
+            hvd=data.hvd.get(pid), hvd_fixes=[d for d in data.hvd_rows if d["portal_id"] == pid and d["problem"]][:LACKS_SHOWN],
             names={r["portal_id"]: r["title"] for r in data.ranking},
             site_url=(base_url or "https://SITE").rstrip("/"),
             badge_alt=render.badge_message(lang, row)[0],

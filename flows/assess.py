@@ -43,7 +43,8 @@ dashboard profile (``checks/dashboard.py``) is judged in the same pass and store
 Musterdatenkatalog (issue 18): each dataset's Musterdatensatz (``checks/musterdaten.py``, a
 model of the hand-labelled datasets read at run time) is judged in the same pass under the
 current method and stored apart (``warehouse/musterdaten.py``); without the labelled file,
-``musterdaten_runs`` records why and the assessment goes on.
+``musterdaten_runs`` records why and the assessment goes on. The EU High-Value Dataset marks
+(``checks/hvd.py``) are judged there too and stored in ``hvd_marks`` (``warehouse/hvd.py``).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ from checks.scoring import (
     MAX_POINTS,
     Method,
 )
-from warehouse import dashboard, musterdaten
+from warehouse import dashboard, hvd, musterdaten
 from warehouse.assess_inputs import (
     content_lookup,
     expectation_frames,
@@ -353,6 +354,7 @@ def assess_run(
         if method is CURRENT:  # the dashboard profile is no MQA method: judged by the current code
             dashboard.judge(con, run_id, portal_id, *_license_list())
             musterdaten.judge(con, run_id, portal_id, *_musterdaten())
+            hvd.judge(con, run_id, portal_id)
         phase("write")
     finally:
         _drop_temp(con)

@@ -32,14 +32,14 @@ import duckdb
 from checks.scoring import CURRENT
 from dashboards import downloads, render
 from dashboards import site as pages
-from dashboards.coverage import compare
+from dashboards.coverage import compare, compare_hvd
 from dashboards.downloads import DASHBOARD_DOWNLOAD
 from dashboards.site import City, SiteData
 from dashboards.summary import SiteResult, artifact_rows, scorecard_markdown, summary_lines
 from flows import __version__
 from flows.config import SLUG, Portal
 from flows.findings import fix_list
-from warehouse import copies, dashboard, musterdaten
+from warehouse import copies, dashboard, hvd, musterdaten
 from warehouse import findings as fixes
 from warehouse import site as rows
 from warehouse.store import WarehouseError
@@ -68,7 +68,8 @@ def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> Site
     """Everything the site shows, as rows, the portals ranked; each row with its GovData
     dashboard score (``dashboard``: the verdicts the assessment stored, None without) and its
     Musterdatenkatalog coverage against the other cities (``data.coverage``, by portal id;
-    ``musterdaten_kinds`` / ``musterdaten_seen`` on the row, None without), and the copies
+    ``musterdaten_kinds`` / ``musterdaten_seen`` on the row, None without), its EU High-Value
+    Dataset marks (``data.hvd``; ``hvd_categories_marked`` / ``hvd_marked`` on the row), and the copies
     of its datasets on the other harvested portals (``data.copies``, ``data.disagree``; a
     catalogue's row counts its ``copies_of_city_datasets``, which the cities count)."""
     data = pages.site_data(portals, **rows.site_rows(con, [p.id for p in portals]))
@@ -85,6 +86,14 @@ def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> Site
         r["musterdaten_kinds"] = cov.kinds if cov else None
         r["musterdaten_seen"] = cov.seen if cov else None
     data.classified = musterdaten.classified_datasets(con, list(data.coverage))
+    data.hvd = compare_hvd(hvd.coverage(con, [p.id for p in portals]), cities)
+    for r in data.ranking:
+        h = data.hvd.get(r["portal_id"])
+        judged = h is not None and h.can_mark > 0  # a platform without the fields: not judged
+        r["hvd_categories_marked"] = h.categories if judged else None
+        r["hvd_marked"] = h.marked if judged else None
+        r["hvd_expected"] = h.expected if judged else None
+    data.hvd_rows = hvd.marked_datasets(con, list(data.hvd))
     ids = [r["portal_id"] for r in data.ranking]
     data.copies = copies.copy_counts(con, ids)
     data.disagree = copies.disagreeing(con, ids)

@@ -159,6 +159,8 @@ def test_govdata_staging_records_parse_to_the_fields_checks_need(corpus):
         "modified": "2017-09-04T11:10:00.000000",
         "frequency_raw": "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
         "version": "2.0",
+        "hvd_categories": [],
+        "applicable_legislation": [],
         "num_distributions": 2,
     }
     # GovData leaves the dataset licence empty and puts it on each resource

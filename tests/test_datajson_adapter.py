@@ -107,6 +107,8 @@ def test_socrata_ny_dataset_whole(corpus):
         "modified": "2019-06-10",
         "frequency_raw": None,
         "version": None,
+        "hvd_categories": None,
+        "applicable_legislation": None,
         "num_distributions": 4,
     }
     rows = "https://data.ny.gov/api/views/22ew-dxez/rows"

@@ -205,6 +205,8 @@ def test_rostock_page_one_fields_the_checks_use(rostock):
         "modified": "2021-01-28T05:33:37.429410",
         "frequency_raw": None,
         "version": None,
+        "hvd_categories": [],
+        "applicable_legislation": [],
         "num_distributions": 7,
     }
     assert drogerien["raw"]["dcatde:contributorID"] == [
@@ -325,6 +327,8 @@ def test_bremen_153_datasets_237_distributions(corpus):
         "modified": None,
         "frequency_raw": freq + "DAILY",
         "version": None,
+        "hvd_categories": [],
+        "applicable_legislation": [],
         "num_distributions": 1,
     }
     assert (dist["format_raw"], dist["license_raw"], dist["download_url"], dist["url"]) == (
@@ -410,6 +414,8 @@ def test_berlin_six_datasets_one_page_with_hydra(corpus):
         "modified": "2017-12-21T11:34:24.670011",
         "frequency_raw": "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
         "version": "2.0",
+        "hvd_categories": [],
+        "applicable_legislation": [],
         "num_distributions": 2,
     }
     assert [(x["format_raw"], x["license_raw"], x["byte_size"]) for x in dists] == [

@@ -263,6 +263,8 @@ def test_documented_shape_maps_to_the_common_records():
         "modified": "2024-05-14T08:12:40+00:00",
         "frequency_raw": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
         "version": None,
+        "hvd_categories": None,
+        "applicable_legislation": None,
         "num_distributions": 16,
     }
     assert "fields" not in ds["raw"] and ds["raw"]["_odwatch_exports"] == GEO

@@ -481,11 +481,11 @@ def test_dcat_description_of_the_downloads(built: Built) -> None:
     dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
     dct = rdflib.Namespace("http://purl.org/dc/terms/")
     datasets = list(g.subjects(rdflib.RDF.type, dcat.Dataset))
-    # scores, history, indicators, Musterdatenkatalog coverage and its datasets, all findings,
-    # one per city
-    assert len(datasets) == 8
+    # scores, history, indicators, Musterdatenkatalog coverage and its datasets, high-value
+    # marks and their datasets, all findings, one per city
+    assert len(datasets) == 10
     dists = list(g.subjects(rdflib.RDF.type, dcat.Distribution))
-    assert len(dists) == 5 * 3 + 1 + 2 * 2
+    assert len(dists) == 7 * 3 + 1 + 2 * 2
     for d in dists:
         url = g.value(d, dcat.downloadURL)
         local = Path(unquote(urlsplit(str(url)).path))

@@ -97,6 +97,10 @@ CREATE TABLE IF NOT EXISTS distribution_rows (
 -- of the dataset's records), false or NULL for one the publisher made. Scores count a
 -- dataset's generated exports once, and they never earn 4 or 5 stars.
 ALTER TABLE distribution_rows ADD COLUMN IF NOT EXISTS generated BOOLEAN;
+-- DCAT-AP's High-Value Dataset marks as the portal gave them (checks/hvd.py judges them);
+-- NULL where the platform has no such field (data.json, Opendatasoft)
+ALTER TABLE dataset_rows ADD COLUMN IF NOT EXISTS hvd_categories VARCHAR[];
+ALTER TABLE dataset_rows ADD COLUMN IF NOT EXISTS applicable_legislation VARCHAR[];
 
 -- Which stored rows make up a snapshot: one row per dataset of run_id, pointing at the run
 -- (origin_run) under which its dataset_rows / distribution_rows are stored. A full harvest's

@@ -54,6 +54,14 @@ def _list_of_names(value: Any) -> list[str]:
     return out
 
 
+def _uris(pkg: dict, ex: dict, key: str) -> list[str]:
+    """A field of one or more URIs (a list, a JSON list as text, or one URI), sorted."""
+    value = pkg.get(key)
+    if value is None:
+        value = ex.get(key)
+    return sorted(set(_list_of_names(value)))
+
+
 def parse_package(
     pkg: dict, portal_id: str, portal_url: str, run_id: str
 ) -> tuple[DatasetRecord, list[DistributionRecord]]:
@@ -107,6 +115,9 @@ def parse_package(
         modified=first("modified") or text(pkg.get("metadata_modified")),
         frequency_raw=first(*FREQUENCY_KEYS),
         version=text(pkg.get("version")),
+        # ckanext-dcat's DCAT-AP 3 schema (a field, or an extra where a portal has no scheming)
+        hvd_categories=_uris(pkg, ex, "hvd_category"),
+        applicable_legislation=_uris(pkg, ex, "applicable_legislation"),
         num_distributions=len(resources),
         raw={k: v for k, v in pkg.items() if k != "resources"},
     )

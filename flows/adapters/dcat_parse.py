@@ -81,6 +81,11 @@ def _first_ref(node: Any, *keys: str) -> str | None:
     return None
 
 
+def _refs(node: Any, key: str) -> list[str]:
+    """Every reference under `key`, sorted, once each."""
+    return sorted({r for r in (ref(v) for v in _values(node, key)) if r})
+
+
 def _named(node: Any, key: str) -> str | None:
     """The name of an agent (publisher, maintainer): its label, else a literal, else URI."""
     for v in _values(node, key):
@@ -220,6 +225,8 @@ def parse_dcat_dataset(
         modified=_lit(record, "dct:modified"),
         frequency_raw=_first_ref(record, "dct:accrualPeriodicity"),
         version=_lit(record, "owl:versionInfo") or _lit(record, "adms:version"),
+        hvd_categories=_refs(record, "dcatap:hvdCategory"),
+        applicable_legislation=_refs(record, "dcatap:applicableLegislation"),
         num_distributions=len(ordered),
         raw={
             k: (

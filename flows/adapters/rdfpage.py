@@ -43,6 +43,7 @@ NAMESPACES = {
     "https://www.dcat-ap.de/def/dcatde/1.1/": "dcatde",  # DCAT-AP.de 1.x (Rostock, GovData)
     "http://dcat-ap.de/def/dcatde/1_0/": "dcatde",
     "http://www.w3.org/ns/adms#": "adms",
+    "http://data.europa.eu/r5r/": "dcatap",  # DCAT-AP's own terms (hvdCategory ...)
     "http://www.w3.org/ns/hydra/core#": "hydra",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
     "http://www.w3.org/2000/01/rdf-schema#": "rdfs",

@@ -65,6 +65,8 @@ class DatasetRecord(TypedDict):
     modified: str | None
     frequency_raw: str | None
     version: str | None
+    hvd_categories: list[str] | None  # dcatap:hvdCategory as given; None: the platform has none
+    applicable_legislation: list[str] | None  # dcatap:applicableLegislation as given
     num_distributions: int
     raw: Any
 
@@ -129,6 +131,8 @@ def dataset_record(
     modified: str | None = None,
     frequency_raw: str | None = None,
     version: str | None = None,
+    hvd_categories: list[str] | None = None,
+    applicable_legislation: list[str] | None = None,
 ) -> DatasetRecord:
     """A dataset record; what a platform does not have stays None."""
     return {
@@ -159,6 +163,8 @@ def dataset_record(
         "modified": modified,
         "frequency_raw": frequency_raw,
         "version": version,
+        "hvd_categories": hvd_categories,
+        "applicable_legislation": applicable_legislation,
         "num_distributions": num_distributions,
         "raw": raw,
     }
