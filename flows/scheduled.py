@@ -6,8 +6,9 @@ warehouse only for a moment to read its previous snapshot, fetches into a privat
 file, and then takes the writer slot (a Prefect global concurrency limit of 1 per warehouse,
 created by `odwatch serve`, plus DuckDB's own file lock against processes outside Prefect,
 such as a manual `odwatch run`) to import the run, carry the unchanged datasets forward,
-assess, republish the site with every enabled portal and send the alerts. Link re-checks
-work the same way, each on its shard of the hosts (`odwatch deploy --link-shards N`).
+assess, republish the site with every enabled portal (unless other harvests are still on
+their way: a batch publishes once, after its last import) and send the alerts. Link
+re-checks work the same way, each on its shard of the hosts (`odwatch deploy --link-shards N`).
 
 One idea: the scheduled runs and how they reach Prefect (deployments, the writer slot, work
 pools, the lost-worker automation); the work itself is in flows.harvest and flows.links."""
@@ -45,7 +46,7 @@ from flows.links.check import (
     read_inputs,
 )
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task, shacl_task
-from flows.staging import staging_file
+from flows.staging import Stage, on_their_way, staging_file
 from warehouse.records import Warehouse
 from warehouse.store import PreviousSnapshot, connect_waiting, previous_snapshot
 
@@ -55,6 +56,9 @@ LINKS_DEPLOYMENT = "check-links"
 # URLs a scheduled harvest checks right away (never checked ones first, no content
 # sampling): at 2 requests/s on one host that holds the writer for under a minute
 QUICK_LINK_CHECK = 100
+
+
+SITE_MAX_AGE = 900.0  # seconds: a site this old is published even with harvests on their way
 
 
 def writer_limit_name(warehouse_path: str | Path) -> str:
@@ -89,6 +93,31 @@ class _Writer:
     def __exit__(self, *exc: object) -> None:
         _OPEN.pop(self.path).close()
         self.holder.close()
+
+
+def _site_age(site_dir: str) -> float | None:
+    """Seconds since the site was last published (None: never)."""
+    try:
+        return time.time() - (Path(site_dir) / "index.html").stat().st_mtime
+    except OSError:
+        return None
+
+
+def _publish(warehouse_path: str, portals: list[Portal], site_dir: str, stage: Stage) -> None:
+    """Publish the site with every enabled portal, unless other harvests are on their way
+    to the warehouse (staged now: each publishes after its import) and the site is younger
+    than SITE_MAX_AGE: a batch of harvests publishes once, after its last import, not once
+    per portal. A staging object a killed run left keeps no site older than SITE_MAX_AGE."""
+    log = get_run_logger()
+    others = on_their_way(warehouse_path, stage)
+    age = _site_age(site_dir)
+    if others and age is not None and age < SITE_MAX_AGE:
+        log.info(
+            "publish: left to the next import (%d more on their way: %s); the site is %.0f s old",
+            len(others), ", ".join(others[:3]) + (" ..." if len(others) > 3 else ""), age,
+        )  # fmt: skip
+        return
+    log.info("publish: %s", publish_task(warehouse_path, portals, site_dir))
 
 
 def _previous(warehouse_path: str, portal: Portal, wait: float) -> PreviousSnapshot | None:
@@ -148,7 +177,9 @@ def scheduled_harvest(
         with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait) as wh:
             if stage.path.exists():
                 wh.import_runs(stage.path)  # every attempt, also one a bug ended
+            stage.discard()  # in the warehouse now: no longer on its way
             if crash is not None:
+                _publish(warehouse_path, select(portals, None), site_dir, stage)
                 raise crash
             for failed in attempts[:-1]:
                 log.info(complete_run(portal, wh, prev, failed).line())
@@ -165,7 +196,7 @@ def scheduled_harvest(
                     "validate-shacl: %s", shacl_task(warehouse_path, [portal], [result.run_id])
                 )
                 log.info("assess: %s", assess_task(warehouse_path, [result.run_id]))
-            log.info("publish: %s", publish_task(warehouse_path, select(portals, None), site_dir))
+            _publish(warehouse_path, select(portals, None), site_dir, stage)
             sent = alert_after_run(wh.con, portals, [result])
             if sent:
                 log.info("alerts: %s", "; ".join(sent))
@@ -225,13 +256,15 @@ def scheduled_links(
             if not stage.path.exists():
                 raise crash or RuntimeError("check-links: the staging file is gone")
             stars = import_checks(wh, stage.path, [p.id for p in portals])
+            stage.discard()
             if crash is not None:
+                _publish(warehouse_path, portals, site_dir, stage)
                 raise crash
             summary.stars = stars
             line = f"shard {shard}/{shards}: {summary.line()}"
             log.info("check-links: %s", line)
             log.info("assess: %s", assess_task(warehouse_path, []))
-            log.info("publish: %s", publish_task(warehouse_path, portals, site_dir))
+            _publish(warehouse_path, portals, site_dir, stage)
     return line
 
 

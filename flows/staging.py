@@ -75,6 +75,14 @@ class Stage:
         if not _local(self.fs) and self.path.exists():
             self.fs.put_file(str(self.path), self.name)
 
+    def discard(self) -> None:
+        """Remove the file and its object once imported (again on exit: no harm), so that
+        a staging object is always a harvest still on its way to the warehouse."""
+        _unlink_db(self.path)
+        if not _local(self.fs):
+            with suppress(FileNotFoundError):
+                self.fs.rm_file(self.name)
+
 
 def _modified(fs: fsspec.AbstractFileSystem, info: dict) -> datetime | None:
     when = info.get("LastModified") or info.get("mtime") or info.get("updated")
@@ -164,10 +172,19 @@ def staging_file(warehouse_path: str | Path, portal_id: str) -> Iterator[Stage]:
     try:
         yield stage
     finally:
-        _unlink_db(stage.path)
-        if not _local(fs):
-            with suppress(FileNotFoundError):
-                fs.rm_file(stage.name)
+        stage.discard()
+
+
+def on_their_way(warehouse_path: str | Path, mine: Stage) -> list[str]:
+    """The other harvests staged now (fetching, or fetched and waiting for the writer slot;
+    not what a killed run left, once stale): each will import and publish after this one."""
+    fs, root = _storage(staging_url(warehouse_path))
+    me = mine.name.rsplit("/", 1)[-1]
+    return sorted(
+        name.rsplit("/", 1)[-1]
+        for name, when in _objects(fs, root)
+        if name.rsplit("/", 1)[-1] != me and not _stale(when)
+    )
 
 
 def check_staging(warehouse_path: str | Path) -> str:

@@ -5,6 +5,7 @@ on another worker: the two are the suite's longest chains."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -64,6 +65,7 @@ def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
         env=env,
         check=True,
     )
+    site = tmp_path / "site"
     with (
         LocalPortal(br_packages[:60], fault=meet("a", "b")) as a,
         LocalPortal(br_packages[100:150], fault=meet("b", "a")) as b,
@@ -73,10 +75,17 @@ def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
             f"  - {{id: a, title: A, city: A, platform: ckan, url: '{a.url}', page_size: 10}}\n"
             f"  - {{id: b, title: B, city: B, platform: ckan, url: '{b.url}', page_size: 10}}\n"
         )
+        # the site as an operator's first `odwatch publish` leaves it: published, no snapshot
+        from flows.config import load_portals
+        from flows.publish import publish_site
+        from warehouse.records import Warehouse
+
+        with Warehouse(warehouse) as w:
+            publish_site(w.con, load_portals(tmp_path / "portals.yaml"), site)
         procs = [
             subprocess.Popen(
                 [sys.executable, "-c", SCHEDULED, pid, str(tmp_path / "portals.yaml")]
-                + [str(warehouse), str(tmp_path / "site")],
+                + [str(warehouse), str(site)],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -92,6 +101,15 @@ def test_scheduled_harvests_fetch_in_parallel_and_write_one_after_another(
     assert outs[0][0].strip().startswith("a: ok, 60 datasets")
     assert outs[1][0].strip().startswith("b: ok, 50 datasets")
     assert waited_out == []  # the fetches ran at the same time
+    # the two were one batch: the first to import left the publish to the other, which was
+    # still on its way (staged); the last import published the site with both
+    said = [
+        re.findall(r"publish: (left to the next import \(\d+ more|scorecard)", err)
+        for _, err in outs
+    ]
+    assert sorted(said) == [["left to the next import (1 more"], ["scorecard"]], said
+    ranking = (site / "en" / "index.html").read_text(encoding="utf-8")
+    assert 'data-portal="a"' in ranking and 'data-portal="b"' in ranking
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         counts = con.execute(
