@@ -67,12 +67,22 @@ def one(workers: int, base: str, args: argparse.Namespace, tmp: Path) -> dict:
         tasks = fleet.post(
             "/task_runs/filter", {"flow_runs": {"id": {"any_": run_ids}}, "limit": 200}
         )
-    bad = [(r["name"], r["state_name"]) for r in runs if r["state_type"] != "COMPLETED"]
+    bad = [
+        (
+            r["name"],
+            r["state_name"],
+            " ".join(str((r.get("state") or {}).get("message")).split())[:300],
+        )
+        for r in runs
+        if r["state_type"] != "COMPLETED"
+    ]
+    publishes = sum(1 for t in tasks if t["name"].startswith("publish"))
     fetch = sum(
         _seconds(t["start_time"], t["end_time"]) for t in tasks if t["name"].startswith("fetch-")
     )
     busy = sum(_seconds(r["start_time"], r["end_time"]) for r in runs)
-    return {"workers": workers, "wall": wall, "fetch": fetch, "busy": busy, "bad": bad}
+    return {"workers": workers, "wall": wall, "fetch": fetch, "busy": busy, "bad": bad,
+            "publishes": publishes}  # fmt: skip
 
 
 def main() -> int:
@@ -100,7 +110,8 @@ def main() -> int:
                 results.append(got)
                 print(
                     f"{n} worker(s): {got['wall']:.1f} s wall; fetch tasks {got['fetch']:.1f} s "
-                    f"in all; flow runs {got['busy']:.1f} s in all; not completed: {got['bad']}",
+                    f"in all; flow runs {got['busy']:.1f} s in all; site published {got['publishes']} "
+                    f"times; not completed: {got['bad']}",
                     flush=True,
                 )
     finally:
@@ -108,12 +119,12 @@ def main() -> int:
         server.wait()
     first = results[0]["wall"]
     print(f"\n{args.portals} portals x {args.datasets} datasets, {args.latency_ms:g} ms latency")
-    print("| workers | wall s | speed-up vs 1 | fetch s (sum) | flow runs s (sum) |")
-    print("|---|---|---|---|---|")
+    print("| workers | wall s | speed-up vs 1 | fetch s (sum) | flow runs s (sum) | publishes |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['workers']} | {r['wall']:.1f} | {first / r['wall']:.2f}x | {r['fetch']:.1f} "
-            f"| {r['busy']:.1f} |"
+            f"| {r['busy']:.1f} | {r['publishes']} |"
         )
     return 1 if any(r["bad"] for r in results) else 0
 

@@ -103,13 +103,55 @@ def _site_age(site_dir: str) -> float | None:
         return None
 
 
+def _flow_run_id() -> str:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or "")
+
+
+def _queued(warehouse_path: str) -> list[str]:
+    """The harvests and link checks of this warehouse that are due and not started yet
+    (Scheduled with their time past, or Pending): each will import and publish after this
+    run. Running ones are seen by their staging object, which goes once imported."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterNextScheduledStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    due = FlowRunFilter(
+        state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])
+        ),
+        next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(before_=datetime.now(UTC)),
+    )
+    mine = str(warehouse_path)
+    try:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[HARVEST_FLOW, LINKS_FLOW])),
+                flow_run_filter=due,
+                limit=200,
+            )
+    except Exception as exc:  # the API busy or gone: publish rather than guess
+        get_run_logger().info("publish: could not list queued runs (%s)", exc)
+        return []
+    return sorted(r.name for r in runs if str(r.parameters.get("warehouse_path")) == mine)
+
+
 def _publish(warehouse_path: str, portals: list[Portal], site_dir: str, stage: Stage) -> None:
     """Publish the site with every enabled portal, unless other harvests are on their way
-    to the warehouse (staged now: each publishes after its import) and the site is younger
+    to the warehouse (staged now, or due and not started: each publishes after its import)
+    and the site is younger
     than SITE_MAX_AGE: a batch of harvests publishes once, after its last import, not once
     per portal. A staging object a killed run left keeps no site older than SITE_MAX_AGE."""
     log = get_run_logger()
-    others = on_their_way(warehouse_path, stage)
+    others = on_their_way(warehouse_path, stage) + _queued(warehouse_path)
     age = _site_age(site_dir)
     if others and age is not None and age < SITE_MAX_AGE:
         log.info(
@@ -160,7 +202,7 @@ def scheduled_harvest(
     log = get_run_logger()
     prev = _previous(warehouse_path, portal, wait)
     attempts: list[Fetched] = []
-    with staging_file(warehouse_path, portal.id) as stage:
+    with staging_file(warehouse_path, portal.id, _flow_run_id()) as stage:
         crash: BaseException | None = None
         for attempt in range(retries + 1):
             try:
@@ -242,7 +284,7 @@ def scheduled_links(
         raise RuntimeError(f"check-links: {why}")
     portals = select(load_portals(portals_file), None)
     log = get_run_logger()
-    with staging_file(warehouse_path, f"links-{shard}of{shards}") as stage:
+    with staging_file(warehouse_path, f"links-{shard}of{shards}", _flow_run_id()) as stage:
         try:
             summary = check_shard_task(
                 portals, warehouse_path, str(stage.path), shard, shards, wait

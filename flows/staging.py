@@ -152,11 +152,13 @@ def sweep(url: str) -> list[str]:
 
 
 @contextmanager
-def staging_file(warehouse_path: str | Path, portal_id: str) -> Iterator[Stage]:
+def staging_file(warehouse_path: str | Path, portal_id: str, owner: str = "") -> Iterator[Stage]:
     """A private staging file for one harvest of `portal_id`, removed afterwards;
-    leftovers of killed runs are swept on the way."""
+    leftovers of killed runs are swept on the way. `owner` (the flow run's id) is part of
+    the name: a run resumed after its worker died knows its own leftover."""
     fs, root = _storage(staging_url(warehouse_path))
-    base = f"{portal_id}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+    tag = "".join(c for c in owner if c.isalnum())[:12]
+    base = f"{portal_id}-{uuid.uuid4().hex[:8]}{'.' + tag if tag else ''}{SUFFIX}"
     if _local(fs):
         Path(root).mkdir(parents=True, exist_ok=True)
         _sweep_local(Path(root))
@@ -177,14 +179,21 @@ def staging_file(warehouse_path: str | Path, portal_id: str) -> Iterator[Stage]:
 
 def on_their_way(warehouse_path: str | Path, mine: Stage) -> list[str]:
     """The other harvests staged now (fetching, or fetched and waiting for the writer slot;
-    not what a killed run left, once stale): each will import and publish after this one."""
+    not what a killed run left, once stale, nor this run's own leftover from a worker that
+    died): each will import and publish after this one."""
     fs, root = _storage(staging_url(warehouse_path))
     me = mine.name.rsplit("/", 1)[-1]
     return sorted(
-        name.rsplit("/", 1)[-1]
-        for name, when in _objects(fs, root)
-        if name.rsplit("/", 1)[-1] != me and not _stale(when)
+        base
+        for base, when in ((n.rsplit("/", 1)[-1], w) for n, w in _objects(fs, root))
+        if base != me and not _stale(when) and not (_owner(base) and _owner(base) == _owner(me))
     )
+
+
+def _owner(base: str) -> str:
+    """The owner tag of a staging object's name (`<portal>-<random>.<owner>.duckdb`), or ""."""
+    parts = base[: -len(SUFFIX)].rsplit("-", 1)[-1].split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
 def check_staging(warehouse_path: str | Path) -> str:

@@ -95,6 +95,10 @@ def test_a_worker_killed_mid_fetch_loses_nothing_and_its_portal_is_run_again(
 
                 runs = fleet.wait_finished(run_ids, timeout=600)
                 history = fleet.get(f"/flow_run_states/?flow_run_id={victim_run}")
+                publishes = fleet.post(
+                    "/task_runs/filter",
+                    {"flow_runs": {"id": {"any_": run_ids}}, "task_runs": {"name": {"like_": "publish"}}, "limit": 200},
+                )  # fmt: skip
                 left = objects("staging/")
     finally:
         release.set()
@@ -129,3 +133,9 @@ def test_a_worker_killed_mid_fetch_loses_nothing_and_its_portal_is_run_again(
     assert counts == [(pid, PER_PORTAL, PER_PORTAL) for pid in ids]
     # staging: only the killed run's claim is left, for a later harvest to sweep once stale
     assert list(left) == claims
+    # one batch, two publishes: the first run's (no site yet) and the last import's, by the
+    # victim's second run, which knows the claim left behind as its own; the others left
+    # it to the runs still on their way
+    assert len([t for t in publishes if t["name"].startswith("publish-")]) == 2, publishes
+    ranking = (tmp_path / "site" / "en" / "index.html").read_text(encoding="utf-8")
+    assert all(f'data-portal="{pid}"' in ranking for pid in ids)

@@ -119,3 +119,30 @@ def test_an_unreachable_endpoint_says_so_in_one_line(tmp_path, monkeypatch):
         S3FileSystem.clear_instance_cache()
     assert str(bad.value).startswith(f"{STAGING_ENV}: cannot list nobucket/stage: ")
     assert "\n" not in str(bad.value)
+
+
+def test_who_is_on_the_way_to_the_warehouse(tmp_path):
+    """What a run that has imported sees of the others (flows.scheduled leaves the publish to
+    them): others staged, not its own leftover from a dead worker, not a stale leftover."""
+    warehouse = tmp_path / "w.duckdb"
+    with staging_file(warehouse, "bochum", "0c2f-77aa-run-1") as mine:
+        _fetch_into(mine.path)
+        assert mine.path.name.endswith(".0c2f77aarun1.duckdb")
+        assert staging.on_their_way(warehouse, mine) == []
+        with staging_file(warehouse, "dortmund-nord", "run-2") as other:
+            _fetch_into(other.path)
+            assert staging.on_their_way(warehouse, mine) == [other.path.name]
+            # a fetch that ended in the warehouse is no longer on its way
+            other.discard()
+            assert staging.on_their_way(warehouse, mine) == []
+        # this run's own first attempt, left by a worker that died, is not waited for
+        left = mine.path.with_name("bochum-0badc0de.0c2f77aarun1.duckdb")
+        _fetch_into(left)
+        assert staging.on_their_way(warehouse, mine) == []
+        # another run's leftover counts until it is stale (then the sweep takes it)
+        dead = mine.path.with_name("leipzig-0badc0de.run9.duckdb")
+        _fetch_into(dead)
+        assert staging.on_their_way(warehouse, mine) == [dead.name]
+        old = time.time() - staging.STALE_STAGING - 5
+        os.utime(dead, (old, old))
+        assert staging.on_their_way(warehouse, mine) == []
