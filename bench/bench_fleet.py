@@ -62,7 +62,7 @@ def one(workers: int, base: str, args: argparse.Namespace, tmp: Path) -> dict:
             fleet.start_worker(f"w{w + 1}")
         started = time.monotonic()
         run_ids = fleet.run_now(ids)
-        runs = fleet.wait_finished(run_ids, timeout=3600)
+        runs = fleet.wait_finished(run_ids, timeout=4 * 3600, poll=5)
         wall = time.monotonic() - started
         tasks = fleet.post(
             "/task_runs/filter", {"flow_runs": {"id": {"any_": run_ids}}, "limit": 200}

@@ -122,13 +122,19 @@ class Fleet:
     # ------------------------------------------------------------ the API
 
     def post(self, path: str, body: dict | None = None):
-        for _ in range(60):  # a server busy with many runs answers 503 now and then
-            r = requests.post(f"{self.api}{path}", json=body or {}, timeout=30)
+        # a server busy with many runs answers 503, or not within the timeout, now and then
+        for _ in range(60):
+            try:
+                r = requests.post(f"{self.api}{path}", json=body or {}, timeout=30)
+            except requests.Timeout:
+                continue
             if r.status_code != 503:
                 r.raise_for_status()
                 return r.json()
             time.sleep(0.5)
+        r = requests.post(f"{self.api}{path}", json=body or {}, timeout=30)
         r.raise_for_status()
+        return r.json()
 
     def get(self, path: str):
         r = requests.get(f"{self.api}{path}", timeout=30)
@@ -147,26 +153,28 @@ class Fleet:
     def runs(self, ids: list[str]) -> list[dict]:
         return self.post("/flow_runs/filter", {"flow_runs": {"id": {"any_": ids}}})
 
-    def wait(self, what: str, done, timeout: float = 600.0):
-        """Poll `done()` (against the API) until it is truthy."""
+    def wait(self, what: str, done, timeout: float = 600.0, poll: float = 0.5):
+        """Poll `done()` (against the API) every `poll` seconds until it is truthy."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             got = done()
             if got:
                 return got
-            time.sleep(0.5)
+            time.sleep(poll)
         states = [
             (r["name"], r["state_type"], r["state_name"]) for r in self.post("/flow_runs/filter")
         ]
         tails = {n: self.log(n)[-1500:] for n in self.workers}
         raise FleetError(f"{what}: not seen within {timeout:g} s; runs: {states}; workers: {tails}")
 
-    def wait_finished(self, ids: list[str], timeout: float = 600.0) -> list[dict]:
+    def wait_finished(
+        self, ids: list[str], timeout: float = 600.0, poll: float = 0.5
+    ) -> list[dict]:
         def finished():
             runs = self.runs(ids)
             return runs if all(r["state_type"] in TERMINAL for r in runs) else None
 
-        return self.wait(f"{len(ids)} flow runs finished", finished, timeout)
+        return self.wait(f"{len(ids)} flow runs finished", finished, timeout, poll)
 
 
 def _end(proc: subprocess.Popen, sig: int) -> None:
