@@ -19,7 +19,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 from rdflib.term import BNode, Node
 
-from checks.dcat_graph import DatasetGraph
+from checks.dcat_graph import DatasetGraph, Triple
 
 MAX_TRIPLES = 50_000
 
@@ -29,26 +29,39 @@ def boundary_nodes(g: Graph) -> set[Node]:
     return set(g.subjects(RDF.type, DCAT.Dataset)) | set(g.subjects(RDF.type, DCAT.Catalog))
 
 
-def reach(g: Graph, start: Node, boundary: set[Node], max_triples: int) -> tuple[Graph, set[Node]]:
-    """The subgraph reached from `start` and the nodes it owns (traversed), or raise
-    OverflowError past `max_triples`."""
-    sub = Graph()
+def reach_triples(
+    g: Graph, start: Node, boundary: set[Node], max_triples: int
+) -> tuple[list[Triple], set[Node]]:
+    """The triples reached from `start` (each once) and the nodes it owns (traversed), or
+    raise OverflowError past `max_triples`."""
+    out: list[Triple] = []
     owned: set[Node] = {start}
+    typed: set[Node] = set()
     todo = [start]
     while todo:
         node = todo.pop()
         for p, o in g.predicate_objects(node):
-            sub.add((node, p, o))
-            if len(sub) > max_triples:
-                raise OverflowError(len(sub))
+            out.append((node, p, o))
+            if len(out) > max_triples:
+                raise OverflowError(len(out))
             if not isinstance(o, (URIRef, BNode)) or o in owned:
                 continue
             if o in boundary:
-                for t in g.objects(o, RDF.type):
-                    sub.add((o, RDF.type, t))
+                if o not in typed:
+                    typed.add(o)
+                    out.extend((o, RDF.type, t) for t in g.objects(o, RDF.type))
                 continue
             owned.add(o)
             todo.append(o)
+    return out, owned
+
+
+def reach(g: Graph, start: Node, boundary: set[Node], max_triples: int) -> tuple[Graph, set[Node]]:
+    """reach_triples as a Graph (with `g`'s prefixes bound)."""
+    triples, owned = reach_triples(g, start, boundary, max_triples)
+    sub = Graph()
+    for triple in triples:
+        sub.add(triple)
     for prefix, ns in g.namespace_manager.namespaces():
         sub.namespace_manager.bind(prefix, ns, override=False)
     return sub, owned
@@ -71,7 +84,7 @@ def dataset_graph(
 ) -> DatasetGraph:
     ident = dataset_id or str(focus)
     try:
-        sub, _owned = reach(
+        triples, _owned = reach_triples(
             g, focus, boundary_nodes(g) if boundary is None else boundary, max_triples
         )
     except OverflowError:
@@ -81,19 +94,19 @@ def dataset_graph(
             Graph(),
             error=f"{focus}: its graph exceeds {max_triples} triples; not validated",
         )
-    dists = {str(d): str(d) for d in sub.objects(focus, DCAT.distribution)}
-    return DatasetGraph(ident, focus, sub, dists)
+    dists = {str(o): str(o) for s, p, o in triples if s == focus and p == DCAT.distribution}
+    return DatasetGraph(ident, focus, tuple(triples), dists)
 
 
 def owned_nodes(dg: DatasetGraph) -> set[Node]:
     """The nodes whose SHACL results belong to this dataset: every node of its graph except the
     other datasets and catalogues it points at (kept there only for their rdf:type)."""
-    nodes = set(dg.graph.subjects()) | {
-        o for o in dg.graph.objects() if isinstance(o, (URIRef, BNode))
-    }
-    others = {
-        s
-        for s, t in dg.graph.subject_objects(RDF.type)
-        if s != dg.focus and t in (DCAT.Dataset, DCAT.Catalog)
-    }
+    nodes: set[Node] = set()
+    others: set[Node] = set()
+    for s, p, o in dg.triples():
+        nodes.add(s)
+        if isinstance(o, (URIRef, BNode)):
+            nodes.add(o)
+            if p == RDF.type and (o == DCAT.Dataset or o == DCAT.Catalog) and s != dg.focus:
+                others.add(s)
     return (nodes - others) | {dg.focus}

@@ -222,14 +222,20 @@ def _local_import(root: Path, iri: str) -> Path | None:
 
 
 def with_vocabulary(graph: Graph, vocabulary: Graph) -> Graph:
-    """`graph` plus the part of `vocabulary` its nodes reach: every triple about a node it
-    names (a licence concept's skos:inScheme, a class's superclasses), and on from there only
-    along rdf:type and rdfs:subClassOf, as sh:class needs. A concept scheme's other concepts
-    stay out, so merging costs what the dataset names, not the 10,000 triples of the ontologies
-    and vocabularies (equal results to merging them all: tests/test_shacl_engine.py)."""
+    """A copy of `graph` with :func:`add_vocabulary`."""
     out = Graph()
     out += graph
-    todo = {n for n in graph.all_nodes() if not isinstance(n, Literal)}
+    return add_vocabulary(out, vocabulary)
+
+
+def add_vocabulary(out: Graph, vocabulary: Graph) -> Graph:
+    """`out` (changed in place) plus the part of `vocabulary` its nodes reach: every triple
+    about a node it names (a licence concept's skos:inScheme, a class's superclasses), and on
+    from there only along rdf:type and rdfs:subClassOf, as sh:class needs. A concept scheme's
+    other concepts stay out, so merging costs what the dataset names, not the 10,000 triples of
+    the ontologies and vocabularies (equal results to merging them all:
+    tests/test_shacl_engine.py)."""
+    todo = {n for n in out.all_nodes() if not isinstance(n, Literal)}
     seen: set[Node] = set()
     while todo:
         node = todo.pop()
@@ -293,7 +299,7 @@ Owners = dict[Node, tuple[int, ...]]
 def _run(
     graph: Graph, shapes: Shapes, owners: Owners
 ) -> Iterator[tuple[tuple[int, ...] | None, list]]:
-    """pyshacl's shapes on `graph` (plus the vocabulary it names), as pyshacl's Validator.run
+    """pyshacl's shapes on `graph` (the vocabulary it names added to it), as pyshacl's Validator.run
     does, but each shape's target nodes are evaluated in groups of the same owners (the
     datasets of the batch whose graph owns them) and each group's results come with those
     owners: a result of a node reached from a target (a theme concept under a distribution's
@@ -304,9 +310,8 @@ def _run(
     from pyshacl.graph_abstraction import DataGraph
 
     if len(shapes.vocabulary):
-        data = DataGraph.from_rdflib(with_vocabulary(graph, shapes.vocabulary))
-    else:
-        data = DataGraph.from_rdflib(graph)
+        graph = add_vocabulary(graph, shapes.vocabulary)
+    data = DataGraph.from_rdflib(graph)
     validator = _validator_class()(data, shacl_graph=shapes.graph, options={"allow_warnings": True})
     compiled = validator.shacl_graph = shapes.compiled()
     executor = validator.make_executor()
@@ -420,12 +425,14 @@ def _validate_batch(chunk: list[DatasetGraph], shapes: Shapes) -> list[tuple[dic
     for i, dg in enumerate(chunk):
         if dg.error:
             continue
-        if len(dg.graph) > MAX_TRIPLES:
+        size = dg.size()
+        if size > MAX_TRIPLES:
             rows[i]["error"] = (
-                f"its graph has {len(dg.graph):,} triples, more than {MAX_TRIPLES:,}: not validated"
+                f"its graph has {size:,} triples, more than {MAX_TRIPLES:,}: not validated"
             )
             continue
-        union += dg.graph
+        for triple in dg.triples():
+            union.add(triple)
         for node in owned_nodes(dg):
             owners.setdefault(node, []).append(i)
     if not owners:
