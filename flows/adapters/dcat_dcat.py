@@ -100,8 +100,8 @@ def page_graphs(
             continue
         ids = _row_ids(dists)
         nodes = {}
-        for node in dg.graph.objects(dg.focus, DCAT.distribution):
-            key = _node_key(dg.graph, node)
+        for node in g.objects(dg.focus, DCAT.distribution):  # the page's triples are the dataset's
+            key = _node_key(g, node)
             if key in ids:
                 nodes[str(node)] = ids[key]
-        yield DatasetGraph(dataset_id, dg.focus, dg.graph, nodes, frozenset())
+        yield DatasetGraph(dataset_id, dg.focus, dg.content, nodes, frozenset())
