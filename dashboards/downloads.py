@@ -11,6 +11,8 @@ the findings come through a :class:`FindingsSource`, warehouse.findings.Findings
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -184,6 +186,8 @@ class FindingsSource(Protocol):
 
     def city_to_json(self, portal_id: str, path: Path) -> None: ...
 
+    def city_fingerprint(self, portal_id: str) -> str: ...
+
 
 def _counted(rows: Iterable[dict], counted: list[int]) -> Iterator[dict]:
     for r in rows:
@@ -191,26 +195,71 @@ def _counted(rows: Iterable[dict], counted: list[int]) -> Iterator[dict]:
         yield r
 
 
+# at the site's root (not a download): what each city's findings files hold
+FINGERPRINTS = ".odwatch-findings.json"
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)  # the old site is removed after the swap: the file lives on here
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _reusable(previous: Path | None) -> dict:
+    if previous is None:
+        return {}
+    try:
+        got = json.loads((previous / FINGERPRINTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return got if isinstance(got, dict) else {}
+
+
 def write_findings(
-    source: FindingsSource, site: Path, portal_ids: Sequence[str]
+    source: FindingsSource,
+    site: Path,
+    portal_ids: Sequence[str],
+    previous: Path | None = None,
 ) -> tuple[Download, dict[str, list[Download]]]:
     """All latest findings as one Parquet file; each city's as CSV (formulas neutralised)
-    and JSON."""
+    and JSON. `previous`: the site being replaced (written by the same odwatch version): a city whose findings are what they were there (same fingerprint) gets
+    those files again instead of being written anew, so a publish after one city's harvest
+    costs that city's export, not every city's."""
     base = site / "downloads"
     (base / "findings").mkdir(parents=True, exist_ok=True)
     source.all_to_parquet(portal_ids, base / "findings.parquet")
     total = 0
     per_city: dict[str, list[Download]] = {}
+    before, now = _reusable(previous), {}
+    key = ",".join(source.columns)
     for pid in portal_ids:  # one city at a time: memory stays that of the largest city
-        counted = [0]
-        with open(base / "findings" / f"{pid}.csv", "w", encoding="utf-8", newline="") as fh:
-            write_csv(_counted(source.city_rows(pid), counted), source.columns, fh)
-        source.city_to_json(pid, base / "findings" / f"{pid}.json")
-        total += counted[0]
+        csv_path, json_path = base / "findings" / f"{pid}.csv", base / "findings" / f"{pid}.json"
+        fingerprint = f"{key}|{source.city_fingerprint(pid)}"
+        old = before.get(pid)
+        old_dir = None if previous is None else previous / "downloads" / "findings"
+        files = [] if old_dir is None else [old_dir / f"{pid}.csv", old_dir / f"{pid}.json"]
+        if (
+            isinstance(old, dict)
+            and old.get("fingerprint") == fingerprint
+            and isinstance(old.get("rows"), int)
+            and all(f.is_file() for f in files)
+        ):
+            _link_or_copy(files[0], csv_path)
+            _link_or_copy(files[1], json_path)
+            rows = old["rows"]
+        else:
+            counted = [0]
+            with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+                write_csv(_counted(source.city_rows(pid), counted), source.columns, fh)
+            source.city_to_json(pid, json_path)
+            rows = counted[0]
+        now[pid] = {"fingerprint": fingerprint, "rows": rows}
+        total += rows
         per_city[pid] = [
-            _download(site, f"downloads/findings/{pid}.{ext}", counted[0])
-            for ext in ("csv", "json")
+            _download(site, f"downloads/findings/{pid}.{ext}", rows) for ext in ("csv", "json")
         ]
+    (site / FINGERPRINTS).write_text(json.dumps(now, indent=1) + "\n", "utf-8")
     return _download(site, "downloads/findings.parquet", total), per_city
 
 
@@ -287,10 +336,16 @@ def dcat_catalog(
 
 
 def write_downloads(
-    build: Path, data: SiteData, portals: Sequence[Any], findings: FindingsSource | None
+    build: Path,
+    data: SiteData,
+    portals: Sequence[Any],
+    findings: FindingsSource | None,
+    previous: Path | None = None,
 ) -> list[DownloadGroup]:
     """Every download into build/downloads/ (which exists); the groups the downloads page and
-    the DCAT catalogue list. `findings` None: the warehouse has no findings to offer."""
+    the DCAT catalogue list. `findings` None: the warehouse has no findings to offer.
+    `previous`: the site being replaced, when the same odwatch version wrote it (its findings
+    files are reused where unchanged: :func:`write_findings`)."""
 
     def titles(key: str, **kw: str) -> dict[str, str]:
         return {lang: i18n.text(lang, key).format(**kw) for lang in i18n.LANGS}
@@ -329,7 +384,7 @@ def write_downloads(
         groups.append(DownloadGroup("copies", titles("table_copies"), write_table(build, "copies", COPY_COLUMNS, data.copy_rows)))  # fmt: skip
     if findings is not None:
         scored = [r["portal_id"] for r in data.ranking if r["assessment_id"]]
-        everything, per_city = write_findings(findings, build, scored)
+        everything, per_city = write_findings(findings, build, scored, previous)
         groups.append(DownloadGroup("findings", titles("table_findings"), [everything]))
         cities = {r["portal_id"]: r["city"] for r in data.ranking}
         for pid, files in per_city.items():

@@ -131,6 +131,16 @@ def _check_target(site: Path) -> None:
             )
 
 
+def _same_version(site: Path) -> Path | None:
+    """The site being replaced, if this odwatch version wrote it (its unchanged findings
+    downloads can be reused); else None."""
+    try:
+        said = (site / MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return site if said == f"odwatch {__version__}\n" else None
+
+
 def _swap_in(build: Path, site: Path) -> None:
     """Replace the site folder by the finished build (two renames; the old one removed after)."""
     if site.exists():
@@ -176,7 +186,7 @@ def build_site(
             shutil.copyfile(f, build / "static" / f.name)
         (build / MARKER).write_text(f"odwatch {__version__}\n", encoding="utf-8")
         export = fixes.FindingsExport(con) if rows.has_table(con, "latest_findings") else None
-        groups = downloads.write_downloads(build, data, portals, export)
+        groups = downloads.write_downloads(build, data, portals, export, _same_version(site))
         downloads.write_catalog(build, groups, generated_at, base_url)
         common = {
             "generated_at": generated_at,

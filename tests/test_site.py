@@ -569,6 +569,53 @@ def test_publish_replaces_its_own_site_and_refuses_other_folders(
         con.close()
 
 
+def test_a_republish_reuses_the_findings_files_of_cities_whose_findings_did_not_change(
+    built: Built, tmp_path: Path
+) -> None:
+    import shutil
+
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(built.warehouse, path)
+    site = tmp_path / "site"
+    findings = site / "downloads" / "findings"
+    con = connect(path, read_only=True)
+    try:
+        publish_site(con, built.portals, site)
+    finally:
+        con.close()
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in findings.glob("*.*")}
+    assert {"musterstadt.csv", "beispielhausen.csv", "beispielhausen.json"} <= set(before)
+    # one of Musterstadt's findings goes away (as after a city fixed something)
+    con = duckdb.connect(str(path))
+    try:
+        gone = con.execute(
+            "SELECT dataset_id, code FROM latest_findings WHERE portal_id = 'musterstadt' "
+            "ORDER BY dataset_id, code LIMIT 1"
+        ).fetchone()
+        con.execute(
+            "DELETE FROM findings WHERE assessment_id = (SELECT assessment_id FROM "
+            "latest_assessments WHERE portal_id = 'musterstadt') AND dataset_id = ? AND code = ?",
+            list(gone),
+        )
+    finally:
+        con.close()
+    con = connect(path, read_only=True)
+    try:
+        publish_site(con, built.portals, site)
+        publish_site(con, built.portals, tmp_path / "fresh")  # no earlier site to reuse
+    finally:
+        con.close()
+    after = {p.name: (p.stat().st_ino, p.read_bytes()) for p in findings.glob("*.*")}
+    fresh = tmp_path / "fresh" / "downloads" / "findings"
+    for name in ("beispielhausen.csv", "beispielhausen.json"):
+        assert after[name] == before[name]  # the same file, linked into the new site
+    for name in ("musterstadt.csv", "musterstadt.json"):
+        assert after[name][0] != before[name][0]  # written anew
+        assert len(after[name][1]) < len(before[name][1])
+    for name, (_ino, content) in after.items():
+        assert content == (fresh / name).read_bytes(), name  # as a first publish writes them
+
+
 def test_summary_lines(built: Built) -> None:
     from flows.publish import SiteResult
 
