@@ -81,8 +81,12 @@ def one(workers: int, base: str, args: argparse.Namespace, tmp: Path) -> dict:
         _seconds(t["start_time"], t["end_time"]) for t in tasks if t["name"].startswith("fetch-")
     )
     busy = sum(_seconds(r["start_time"], r["end_time"]) for r in runs)
+    kinds: dict[str, float] = {}  # task seconds by kind (fetch, check-links, assess, publish ...)
+    for t in tasks:
+        kind = t["name"].split("-")[0] if t["name"].startswith(("fetch-", "publish")) else t["name"]
+        kinds[kind] = kinds.get(kind, 0.0) + _seconds(t["start_time"], t["end_time"])
     return {"workers": workers, "wall": wall, "fetch": fetch, "busy": busy, "bad": bad,
-            "publishes": publishes}  # fmt: skip
+            "publishes": publishes, "kinds": kinds}  # fmt: skip
 
 
 def main() -> int:
@@ -111,7 +115,8 @@ def main() -> int:
                 print(
                     f"{n} worker(s): {got['wall']:.1f} s wall; fetch tasks {got['fetch']:.1f} s "
                     f"in all; flow runs {got['busy']:.1f} s in all; site published {got['publishes']} "
-                    f"times; not completed: {got['bad']}",
+                    f"times; not completed: {got['bad']}; task seconds by kind: "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in sorted(got["kinds"].items())),
                     flush=True,
                 )
     finally:
