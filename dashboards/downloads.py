@@ -1,5 +1,8 @@
 """The scorecard's downloads: our results as open data, with a DCAT description.
 
+One idea: every download is written from the same rows the pages show, and a city's
+findings files already written for the same rows are reused, not written again.
+
 Scores, score history and indicator points, the Musterdatenkatalog coverage per city, the
 datasets given a kind of data and the copies of datasets across portals (small: CSV, JSON and Parquet each), every city's
 findings as CSV (formula cells neutralised by :func:`checks.export.write_csv`) and JSON (one
