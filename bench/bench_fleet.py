@@ -83,7 +83,8 @@ def one(workers: int, base: str, args: argparse.Namespace, tmp: Path) -> dict:
     busy = sum(_seconds(r["start_time"], r["end_time"]) for r in runs)
     kinds: dict[str, float] = {}  # task seconds by kind (fetch, check-links, assess, publish ...)
     for t in tasks:
-        kind = t["name"].split("-")[0] if t["name"].startswith(("fetch-", "publish")) else t["name"]
+        # "assess-1b0", "check-links-b9f", "fetch-p20": the kind without the run's suffix
+        kind = t["name"].rsplit("-", 1)[0] if "-" in t["name"] else t["name"]
         kinds[kind] = kinds.get(kind, 0.0) + _seconds(t["start_time"], t["end_time"])
     return {"workers": workers, "wall": wall, "fetch": fetch, "busy": busy, "bad": bad,
             "publishes": publishes, "kinds": kinds}  # fmt: skip
