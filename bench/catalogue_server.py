@@ -10,7 +10,10 @@ With --spread-modified, dataset i was last modified i minutes after 2020-01-01 (
 its corpus record's date) and package_search honours fq=metadata_modified:[T TO *], as an
 incremental harvest asks. With --latency-ms, every answer waits that long first (a server
 far away; requests in parallel wait side by side). Any path prefix before the action is
-ignored, so one server stands in for many portals (http://host:port/p01, /p02 ...).
+the portal: one server stands in for many portals (http://host:port/p01, /p02 ...), each
+with datasets of its own (ids, names and titles begin "p01-", URLs' hosts "p01."), as
+different cities' portals hold different datasets. Without a prefix the catalogue is the
+plain clone.
 """
 
 from __future__ import annotations
@@ -38,16 +41,33 @@ def clone_catalogue(n: int, corpus: Path, spread_modified: bool = False) -> list
     out = []
     for i in range(n):
         pkg = json.loads(bases[i % len(bases)])
-        pkg["id"] = f"{i:08d}-{pkg['id'][9:]}"
-        pkg["name"] = f"{pkg['name']}-{i}"
+        pkg["id"] = f"{ID}{i:08d}-{pkg['id'][9:]}"
+        pkg["name"] = f"{ID}{pkg['name']}-{i}"
+        if isinstance(pkg.get("title"), str):
+            pkg["title"] = ID + pkg["title"]
+        if isinstance(pkg.get("url"), str):
+            pkg["url"] = pkg["url"].replace("://", f"://{HOST}", 1)
         pkg["metadata_created"] = f"2020-01-01T00:00:00.{i:06d}"
         if spread_modified:
             pkg["metadata_modified"] = modified_at(i)
         for r in pkg.get("resources", []):
-            r["id"] = f"{i:08d}-{r['id'][9:]}"
+            r["id"] = f"{ID}{i:08d}-{r['id'][9:]}"
             r["package_id"] = pkg["id"]
+            if isinstance(r.get("url"), str):
+                r["url"] = r["url"].replace("://", f"://{HOST}", 1)
         out.append((pkg["name"], json.dumps(pkg)))
     return out
+
+
+# stand-ins in the encoded datasets for the portal's prefix (see portal_text)
+ID, HOST = "~I~", "~H~"
+
+
+def portal_text(text: str, prefix: str) -> str:
+    """The encoded datasets as the portal at `prefix` ("p01", or "" for none) serves them."""
+    return text.replace(ID, f"{prefix}-" if prefix else "").replace(
+        HOST, f"{prefix}." if prefix else ""
+    )
 
 
 def serve(n: int, corpus: Path, spread_modified: bool = False, latency: float = 0.0) -> None:
@@ -82,6 +102,7 @@ def serve(n: int, corpus: Path, spread_modified: bool = False, latency: float = 
             if latency:
                 time.sleep(latency)
             action = parts.path.rsplit("/", 1)[-1]
+            prefix = parts.path.split("/api/", 1)[0].strip("/").replace("/", "-")
             status = 200
             if action == "package_search":
                 start, rows = int(q.get("start", 0)), min(1000, int(q.get("rows", 10)))
@@ -91,12 +112,16 @@ def serve(n: int, corpus: Path, spread_modified: bool = False, latency: float = 
                     since = m.group(1).rstrip("Z")
                     chosen = [b for b, t in zip(bodies, modified, strict=True) if t >= since]
                 page = ",".join(chosen[start : start + rows])
-                body = f'{{"help": "", "success": true, "result": {{"count": {len(chosen)}, "sort": "", "results": [{page}]}}}}'
+                body = f'{{"help": "", "success": true, "result": {{"count": {len(chosen)}, "sort": "", "results": [{portal_text(page, prefix)}]}}}}'
 
             elif action == "package_list":
-                body = f'{{"help": "", "success": true, "result": {names}}}'
-            elif action == "package_show" and q.get("id") in by_name:
-                body = f'{{"help": "", "success": true, "result": {by_name[q["id"]]}}}'
+                body = f'{{"help": "", "success": true, "result": {portal_text(names, prefix)}}}'
+            elif (
+                action == "package_show"
+                and (key := ID + str(q.get("id")).removeprefix(f"{prefix}-" if prefix else ""))
+                in by_name
+            ):
+                body = f'{{"help": "", "success": true, "result": {portal_text(by_name[key], prefix)}}}'
 
             else:
                 status, body = (

@@ -14,8 +14,6 @@ the findings come through a :class:`FindingsSource`, warehouse.findings.Findings
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +24,7 @@ import duckdb
 
 from checks.export import write_csv
 from checks.scoring import DIMENSIONS
-from dashboards import i18n
+from dashboards import i18n, reuse
 from dashboards.site import SiteData
 
 LICENSE_NAME = "CC BY 4.0"
@@ -202,23 +200,6 @@ def _counted(rows: Iterable[dict], counted: list[int]) -> Iterator[dict]:
 FINGERPRINTS = ".odwatch-findings.json"
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)  # the old site is removed after the swap: the file lives on here
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
-def _reusable(previous: Path | None) -> dict:
-    if previous is None:
-        return {}
-    try:
-        got = json.loads((previous / FINGERPRINTS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return got if isinstance(got, dict) else {}
-
-
 def write_findings(
     source: FindingsSource,
     site: Path,
@@ -226,15 +207,16 @@ def write_findings(
     previous: Path | None = None,
 ) -> tuple[Download, dict[str, list[Download]]]:
     """All latest findings as one Parquet file; each city's as CSV (formulas neutralised)
-    and JSON. `previous`: the site being replaced (written by the same odwatch version): a city whose findings are what they were there (same fingerprint) gets
-    those files again instead of being written anew, so a publish after one city's harvest
+    and JSON. `previous`: the site being replaced (written by the same odwatch version): a
+    city whose findings are what they were there (same fingerprint) gets those files again
+    (dashboards.reuse) instead of being written anew, so a publish after one city's harvest
     costs that city's export, not every city's."""
     base = site / "downloads"
     (base / "findings").mkdir(parents=True, exist_ok=True)
     source.all_to_parquet(portal_ids, base / "findings.parquet")
     total = 0
     per_city: dict[str, list[Download]] = {}
-    before, now = _reusable(previous), {}
+    before, now = reuse.read_digests(previous, FINGERPRINTS), {}
     key = ",".join(source.columns)
     for pid in portal_ids:  # one city at a time: memory stays that of the largest city
         csv_path, json_path = base / "findings" / f"{pid}.csv", base / "findings" / f"{pid}.json"
@@ -248,8 +230,8 @@ def write_findings(
             and isinstance(old.get("rows"), int)
             and all(f.is_file() for f in files)
         ):
-            _link_or_copy(files[0], csv_path)
-            _link_or_copy(files[1], json_path)
+            reuse.link_or_copy(files[0], csv_path)
+            reuse.link_or_copy(files[1], json_path)
             rows = old["rows"]
         else:
             counted = [0]
@@ -262,7 +244,7 @@ def write_findings(
         per_city[pid] = [
             _download(site, f"downloads/findings/{pid}.{ext}", rows) for ext in ("csv", "json")
         ]
-    (site / FINGERPRINTS).write_text(json.dumps(now, indent=1) + "\n", "utf-8")
+    reuse.write_digests(site, FINGERPRINTS, now)
     return _download(site, "downloads/findings.parquet", total), per_city
 
 

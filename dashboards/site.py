@@ -22,7 +22,7 @@ from checks.scoring import (
     RELEASED_MIN_JUDGED,
     RELEASED_MIN_JUDGED_SHARE,
 )
-from dashboards import i18n, render
+from dashboards import i18n, render, reuse
 from dashboards.coverage import Coverage, HvdCoverage, coverage_chart
 from dashboards.fixlist import group_by_dataset
 from dashboards.ranking import ranking
@@ -112,6 +112,7 @@ class City:
     row: dict
     orgs: list[dict]
     changes: dict | None
+    digests: dict[tuple[int, int], str] = field(default_factory=dict)  # per fix-list page
 
 
 def city(row: dict, fix_rows: list[dict], orgs: dict[str, str | None], found: dict | None) -> City:
@@ -123,24 +124,53 @@ def city(row: dict, fix_rows: list[dict], orgs: dict[str, str | None], found: di
 # ---------------------------------------------------------------- pages
 
 
-class Writer:
-    """Writes files below the build folder and counts them."""
+PAGE_DIGESTS = ".odwatch-pages.json"  # at the site's root: what each kept page was made from
 
-    def __init__(self, root: Path):
+
+class Writer:
+    """Writes files below the build folder and counts them. `previous`: the site being
+    replaced, written by the same odwatch version: :meth:`page` takes its pages from there
+    when they would come out the same (dashboards.reuse)."""
+
+    def __init__(self, root: Path, previous: Path | None = None):
         self.root = root
+        self.previous = previous
         self.files = 0
         self.bytes = 0
         self.largest_page = 0
+        self.reused = 0  # pages taken from the previous site
+        self.before = reuse.read_digests(previous, PAGE_DIGESTS)
+        self.digests: dict[str, str] = {}
+
+    def _count(self, path: str, size: int) -> None:
+        self.files += 1
+        self.bytes += size
+        if path.endswith(".html"):
+            self.largest_page = max(self.largest_page, size)
 
     def text(self, path: str, content: str) -> None:
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         data = content.encode("utf-8")
         target.write_bytes(data)
-        self.files += 1
-        self.bytes += len(data)
-        if path.endswith(".html"):
-            self.largest_page = max(self.largest_page, len(data))
+        self._count(path, len(data))
+
+    def page(self, path: str, made_from: str, render: Callable[[], str]) -> None:
+        """The page `render()` makes from inputs whose digest is `made_from`; the previous
+        site's page when it was made from the same (it keeps the time it was generated)."""
+        self.digests[path] = made_from
+        old = None if self.previous is None else self.previous / path
+        if old is not None and self.before.get(path) == made_from and old.is_file():
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            reuse.link_or_copy(old, target)
+            self._count(path, target.stat().st_size)
+            self.reused += 1
+        else:
+            self.text(path, render())
+
+    def save_digests(self) -> None:
+        reuse.write_digests(self.root, PAGE_DIGESTS, self.digests)
 
 
 def human(n: int) -> str:
@@ -281,12 +311,20 @@ def render_city_pages(
         ),
     )  # fmt: skip
     pages = 1
+    shown = {k: v for k, v in common.items() if k != "generated_at"}
     for org, chunks in paged:
+        head = {k: v for k, v in org.items() if k != "datasets"} | {"n": len(org["datasets"])}
         for k, chunk in enumerate(chunks, start=1):
             name = _org_page(org["key"], k)
-            out.text(
+            if (org["key"], k) not in city.digests:  # once for both languages
+                city.digests[org["key"], k] = reuse.digest(head, chunk, k, len(chunks))
+            made_from = reuse.digest(
+                reuse.sources_digest(), lang, shown, row["city"], pid, city.digests[org["key"], k]
+            )
+            out.page(
                 f"{lang}/city/{pid}/{name}",
-                render.render_page(
+                made_from,
+                lambda org=org, chunk=chunk, k=k, chunks=chunks, name=name: render.render_page(
                     "fixes.html", lang, "../../../", f"city/{pid}/{name}", **common,
                     p=row, org=org, datasets=chunk, page=k, pages=len(chunks),
                     page_href=lambda k, key=org["key"]: _org_page(key, k), hints=_hints(chunk),

@@ -23,6 +23,7 @@ class SiteResult:
     bytes: int
     largest_page: int
     seconds: float
+    kept: int = 0  # files taken unchanged from the previous publish (dashboards.reuse)
 
     def summary(self) -> str:
         return "\n".join(summary_lines(self))
@@ -64,8 +65,9 @@ def summary_lines(result: SiteResult) -> list[str]:
     counted = i18n.count(len(cities), "en", "city")
     if catalogues:
         counted += ", " + i18n.count(len(catalogues), "en", "catalogue")
+    kept = f", {result.kept} kept from the last publish" if result.kept else ""
     lines = [
-        f"scorecard: {result.index} ({counted}, {result.files} files, {human(result.bytes)})",
+        f"scorecard: {result.index} ({counted}, {result.files} files{kept}, {human(result.bytes)})",
         *(_line(r) for r in cities),
     ]
     if catalogues:

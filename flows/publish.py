@@ -179,14 +179,15 @@ def build_site(
     build = Path(tempfile.mkdtemp(prefix=f".{site.name}.build-", dir=site.parent))
     try:
         data = site_data(con, portals)
-        out = pages.Writer(build)
+        previous = _same_version(site)  # its unchanged pages and findings files are kept
+        out = pages.Writer(build, previous)
         (build / "downloads").mkdir()
         (build / "static").mkdir()
         for f in render.static_files():
             shutil.copyfile(f, build / "static" / f.name)
         (build / MARKER).write_text(f"odwatch {__version__}\n", encoding="utf-8")
         export = fixes.FindingsExport(con) if rows.has_table(con, "latest_findings") else None
-        groups = downloads.write_downloads(build, data, portals, export, _same_version(site))
+        groups = downloads.write_downloads(build, data, portals, export, previous)
         downloads.write_catalog(build, groups, generated_at, base_url)
         common = {
             "generated_at": generated_at,
@@ -201,11 +202,14 @@ def build_site(
             pages.write_city(out, data, city, common, base_url, fix_page_size)
             if progress:
                 progress(f"publish: {row['portal_id']} ({n}/{len(data.ranking)})")
-        files, size = 0, 0
+        out.save_digests()
+        files, size, kept = 0, 0, 0
         for path in build.rglob("*"):
             if path.is_file():
+                st = path.stat()
                 files += 1
-                size += path.stat().st_size
+                size += st.st_size
+                kept += st.st_nlink > 1  # hard-linked from the site being replaced
         _swap_in(build, site)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
@@ -219,6 +223,7 @@ def build_site(
         bytes=size,
         largest_page=out.largest_page,
         seconds=time.monotonic() - started,
+        kept=kept,
     )
 
 
