@@ -95,10 +95,11 @@ def site_data(con: duckdb.DuckDBPyConnection, portals: Sequence[Portal]) -> Site
         r["hvd_expected"] = h.expected if judged else None
     data.hvd_rows = hvd.marked_datasets(con, list(data.hvd))
     ids = [r["portal_id"] for r in data.ranking]
-    data.copies = copies.copy_counts(con, ids)
-    data.disagree = copies.disagreeing(con, ids)
-    data.copy_rows = copies.all_copies(con, ids)
-    copied = copies.copied_from(con, ids, cities)
+    pairs = copies.Copies.read(con, ids)
+    data.copies = pairs.counts()
+    data.disagree = pairs.disagreeing()
+    data.copy_rows = pairs.rows
+    copied = pairs.copied_from(cities)
     for r in data.ranking:  # a city's datasets count on its own portal, not again elsewhere
         r["copies_of_city_datasets"] = 0 if r["kind"] == "city" else copied.get(r["portal_id"], 0)
     return data

@@ -616,6 +616,78 @@ def test_a_republish_reuses_the_findings_files_of_cities_whose_findings_did_not_
         assert content == (fresh / name).read_bytes(), name  # as a first publish writes them
 
 
+def test_a_republish_keeps_the_fix_list_pages_that_would_come_out_the_same(
+    built: Built, tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(built.warehouse, path)
+    site = tmp_path / "site"
+    first, later = datetime(2026, 3, 1, 8, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def fix_pages(root: Path) -> dict[str, tuple[int, str]]:
+        return {
+            p.relative_to(root).as_posix(): (p.stat().st_ino, p.read_text(encoding="utf-8"))
+            for p in root.glob("*/city/*/org-*.html")
+        }
+
+    con = connect(path, read_only=True)
+    try:
+        publish_site(con, built.portals, site, generated_at=first)
+    finally:
+        con.close()
+    before = fix_pages(site)
+    assert any("/beispielhausen/" in k for k in before) and any(
+        "/musterstadt/" in k for k in before
+    )
+    con = duckdb.connect(str(path))
+    try:  # one of Musterstadt's findings goes away
+        gone = con.execute(
+            "SELECT dataset_id, code FROM latest_findings WHERE portal_id = 'musterstadt' "
+            "ORDER BY dataset_id, code LIMIT 1"
+        ).fetchone()
+        con.execute(
+            "DELETE FROM findings WHERE assessment_id = (SELECT assessment_id FROM "
+            "latest_assessments WHERE portal_id = 'musterstadt') AND dataset_id = ? AND code = ?",
+            list(gone),
+        )
+    finally:
+        con.close()
+    results: list = []
+    con = connect(path, read_only=True)
+    try:
+        publish_site(con, built.portals, site, generated_at=later, report=results.append)
+        publish_site(con, built.portals, tmp_path / "fresh", generated_at=later)
+    finally:
+        con.close()
+    after, fresh = fix_pages(site), fix_pages(tmp_path / "fresh")
+    assert after.keys() == fresh.keys() == before.keys()
+
+    def footless(html: str) -> str:
+        return re.sub(r"<footer.*?</footer>", "", html, flags=re.S)
+
+    kept = {k for k in after if after[k][0] == before[k][0]}
+    assert {k for k in after if "/beispielhausen/" in k} <= kept  # nothing of theirs changed
+    holding = {k for k in after if f'data-dataset="{gone[0]}"' in after[k][1]}
+    assert holding and not holding & kept  # the page with the fixed dataset is new
+    for k, (_ino, html) in after.items():
+        if k in kept:  # as a fresh publish shows it, with the time it was first generated
+            assert html == before[k][1]
+            assert footless(html) == footless(fresh[k][1]), k
+        else:
+            assert html == fresh[k][1], k
+    assert results[0].kept >= len(kept)
+    assert f"{results[0].kept} kept from the last publish" in results[0].summary()
+    # the city pages are always made anew (their ranking and time)
+    for lang in ("en", "de"):
+        page = (site / lang / "city" / "beispielhausen.html").read_text(encoding="utf-8")
+        assert page == (tmp_path / "fresh" / lang / "city" / "beispielhausen.html").read_text(
+            encoding="utf-8"
+        )
+
+
 def test_summary_lines(built: Built) -> None:
     from flows.publish import SiteResult
 
