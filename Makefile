@@ -31,7 +31,7 @@ $(PG_STAMP): $(STAMP)
 test: $(STAMP) $(CHROMIUM) $(PG_STAMP)  ## lint + the whole test suite (no network needed)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -n 4 --dist loadfile
+	$(BIN)/pytest -q -n 4 --dist loadfile --durations=25
 
 test-quick: $(STAMP)  ## the quick loop for development: no Prefect server, no schedules (CI runs all)
 	$(BIN)/pytest -q -n 4 --dist loadfile -m "not prefect and not schedule"

@@ -715,8 +715,14 @@ def test_cli_publish_from_a_read_only_warehouse(built: Built, tmp_path: Path, ca
     site = tmp_path / "out"
     assert main(["publish", "--portals", str(portals), "--warehouse", str(built.warehouse),
                  "--site", str(site)]) == 0  # fmt: skip
-    assert capsys.readouterr().out.strip() == str(site / "index.html")
+    said = capsys.readouterr()
+    assert said.out.strip() == str(site / "index.html")
+    assert said.err.startswith(f"scorecard: {site / 'index.html'} (3 cities, ")
+    assert "kept from the last publish" not in said.err  # a first publish
     assert (site / "de" / "city" / "beispielhausen.html").is_file()
+    assert main(["publish", "--portals", str(portals), "--warehouse", str(built.warehouse),
+                 "--site", str(site)]) == 0  # fmt: skip
+    assert " kept from the last publish, " in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- what is ranked, and on what

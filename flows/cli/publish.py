@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flows.cli.common import common
 from flows.config import load_portals
@@ -14,11 +15,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     portals = load_portals(args.portals)
     con = connect(args.warehouse, read_only=True)
+    results: list = []
     try:
-        page = publish_site(con, portals, args.site)
+        page = publish_site(con, portals, args.site, report=results.append)
     finally:
         con.close()
-    print(page)
+    print(results[0].summary().split("\n", 1)[0], file=sys.stderr)  # files, kept, size
+    print(page)  # stdout: the index alone, for scripts
     return 0
 
 
