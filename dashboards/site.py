@@ -312,6 +312,7 @@ def render_city_pages(
     )  # fmt: skip
     pages = 1
     shown = {k: v for k, v in common.items() if k != "generated_at"}
+    who = {"city": row["city"], "portal_id": pid}  # all a fix-list page shows of the city row
     for org, chunks in paged:
         head = {k: v for k, v in org.items() if k != "datasets"} | {"n": len(org["datasets"])}
         for k, chunk in enumerate(chunks, start=1):
@@ -319,14 +320,14 @@ def render_city_pages(
             if (org["key"], k) not in city.digests:  # once for both languages
                 city.digests[org["key"], k] = reuse.digest(head, chunk, k, len(chunks))
             made_from = reuse.digest(
-                reuse.sources_digest(), lang, shown, row["city"], pid, city.digests[org["key"], k]
+                reuse.sources_digest(), lang, shown, who, city.digests[org["key"], k]
             )
             out.page(
                 f"{lang}/city/{pid}/{name}",
                 made_from,
                 lambda org=org, chunk=chunk, k=k, chunks=chunks, name=name: render.render_page(
                     "fixes.html", lang, "../../../", f"city/{pid}/{name}", **common,
-                    p=row, org=org, datasets=chunk, page=k, pages=len(chunks),
+                    p=who, org=org, datasets=chunk, page=k, pages=len(chunks),
                     page_href=lambda k, key=org["key"]: _org_page(key, k), hints=_hints(chunk),
                 ),
             )  # fmt: skip

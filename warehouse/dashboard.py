@@ -17,6 +17,7 @@ import duckdb
 
 from checks.compliance import DASHBOARD_PROFILE
 from checks.dashboard import DASHBOARD_SCORE_SQL, LicenseList, ids_to_uris, license_verdict
+from warehouse.store import insert_rows
 
 # Per dataset of the run's dashboard validation: contributorID (ok / missing / aggregator /
 # unknown) and whether a distribution has several licences. The dashboard shapes use severities
@@ -92,8 +93,7 @@ def judge(
                 "CREATE OR REPLACE TEMP TABLE _lk_dash_lic (raw VARCHAR, listed BOOLEAN, "
                 "open BOOLEAN, listed_normalised BOOLEAN, open_normalised BOOLEAN)"
             )
-            if rows:
-                con.executemany("INSERT INTO _lk_dash_lic VALUES (?, ?, ?, ?, ?)", rows)
+            insert_rows(con, "_lk_dash_lic", rows)
             params = {"run": run_id, "portal": portal_id}
             con.execute(f"INSERT INTO dashboard_verdicts {_VERDICTS_SQL}", params)
             judged = con.execute(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from checks.hvd import mark
+from warehouse.store import insert_rows
 
 
 def judge(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> int:
@@ -38,10 +39,7 @@ def judge(con: duckdb.DuckDBPyConnection, run_id: str, portal_id: str) -> int:
     try:
         con.execute("DELETE FROM hvd_marks WHERE run_id = ?", [run_id])
         con.execute("DELETE FROM hvd_runs WHERE run_id = ?", [run_id])
-        if rows:
-            con.executemany(
-                "INSERT INTO hvd_marks VALUES (?, ?, ?, ?, ?, ?, ?)", list(rows.values())
-            )
+        insert_rows(con, "hvd_marks", list(rows.values()))
         con.execute(
             "INSERT INTO hvd_runs VALUES (?, ?, ?, ?, ?, ?)",
             [run_id, portal_id, datetime.now(UTC), datasets, can_mark, len(rows)],

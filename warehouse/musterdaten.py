@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from checks.musterdaten import DESCRIPTION_CHARS, Classifier
+from warehouse.store import insert_rows
 
 _BATCH = 20_000  # datasets read from _ds, classified and inserted at a time
 
@@ -51,9 +52,7 @@ def judge(
                     (run_id, portal_id, dataset_id, v.label, thema, bez, v.score,
                      list(v.evidence), v.like)
                 )  # fmt: skip
-            con.executemany(
-                "INSERT INTO musterdaten_classes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
+            insert_rows(con, "musterdaten_classes", rows)
             n += len(rows)
             last = batch[-1][0]
         ref = classifier.reference if classifier else None

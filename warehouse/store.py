@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -154,6 +155,17 @@ def connect_waiting(
                 on_wait(f"{str(exc).split(' (DuckDB')[0]}; waiting (up to {left:.0f} s more)")
                 next_note = now + every
             time.sleep(min(poll, max(0.0, deadline - now)))
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT rows (tuples in the table's column order) in one statement: each column bound
+    as one list, the lists unnested side by side. executemany runs one statement per row
+    (~0.8 ms each: 4 s for a 5,000-dataset snapshot's classes); this takes ~10 ms."""
+    if not rows:
+        return
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    terms = ", ".join(f"unnest(${i})" for i in range(1, len(columns) + 1))
+    con.execute(f"INSERT INTO {table} SELECT {terms}", columns)
 
 
 def schema_files() -> list[Path]:
