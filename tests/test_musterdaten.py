@@ -216,6 +216,46 @@ def test_the_recorded_city_catalogues(corpus, ref_dir, tmp_path):
     w.close()
 
 
+def test_an_incremental_snapshot_keeps_the_classes_of_the_datasets_it_carried_forward(
+    corpus, ref_dir, classifier, tmp_path
+):
+    """Rostock again, re-harvested incrementally with one dataset changed: that one is
+    classified anew, the 99 carried forward keep the class their stored row was given."""
+    assess._musterdaten.cache_clear()
+    w = Warehouse(tmp_path / "w.duckdb")
+    rel = corpus / "dcat" / "rostock" / "rostock-catalog-original-input.rdf"
+    ds, dist = load_dcat(rel, "rostock")
+    first = store_snapshot(w, "rostock", ds, dist, AT)
+    assess_run(w.con, first, expectations=False)
+    kept, changed = sorted(d["dataset_id"] for d in ds)[:2]
+    # marked, so that a class taken over can be told from one computed again
+    w.con.execute(
+        "UPDATE musterdaten_classes SET matched = 'kept from the first snapshot' "
+        "WHERE run_id = ? AND dataset_id = ?",
+        [first, kept],
+    )
+    later = w.begin_run(portal("rostock"), AT.replace(month=7))
+    new = next({**d, "title": "Vornamen der Neugeborenen 2023", "description": ""} for d in ds if d["dataset_id"] == changed)  # fmt: skip
+    w.add_records("dataset_rows", [{**new, "run_id": later, "portal_id": "rostock"}])
+    w.carry_forward(first, later, [d["dataset_id"] for d in ds])
+    w.finish_run(later, method="test", expected_count=len(ds), request_count=0, warnings=[])
+    assess_run(w.con, later, expectations=False)
+    before = {r["dataset_id"]: r for r in dataset_classes(w.con, first)}
+    after = {r["dataset_id"]: r for r in dataset_classes(w.con, later)}
+    assert after.keys() == before.keys() and len(after) == 100
+    assert after[kept]["matched"] == "kept from the first snapshot"
+    (verdict,) = classifier.classify(
+        [("Vornamen der Neugeborenen 2023", "", new.get("keywords"), new.get("themes"))]
+    )
+    assert verdict.label == VORNAMEN
+    assert after[changed]["musterdatensatz"] == VORNAMEN != before[changed]["musterdatensatz"]
+    assert after[changed]["matched"] == verdict.like
+    same = ("musterdatensatz", "score", "evidence", "matched")
+    for i in set(after) - {changed}:
+        assert [after[i][k] for k in same] == [before[i][k] for k in same], i
+    w.close()
+
+
 def test_the_city_page_ranking_and_downloads_show_the_coverage(holes, tmp_path):
     regional = dataclasses.replace(portal("ruhr"), kind="regional", city="Ruhr")
     portals = [portal("bonn"), portal("moers"), regional]

@@ -20,6 +20,39 @@ from warehouse.store import insert_rows
 _BATCH = 20_000  # datasets read from _ds, classified and inserted at a time
 
 
+def _keep(con: duckdb.DuckDBPyConnection, run_id: str, fingerprint: str) -> int:
+    """Give the snapshot's datasets that an earlier snapshot holds as the same stored row
+    (carried forward by an incremental harvest: the same text) the class that snapshot's
+    judgement gave them, when it was made by the same model (fingerprint). Returns how many."""
+    before = con.execute(
+        "SELECT count(*) FROM musterdaten_classes WHERE run_id = ?", [run_id]
+    ).fetchone()[0]
+    con.execute(
+        """
+        INSERT INTO musterdaten_classes
+        SELECT $run, c.portal_id, c.dataset_id, c.musterdatensatz, c.thema, c.bezeichnung,
+               c.score, c.evidence, c.matched
+        FROM snapshot_members m
+        JOIN snapshot_members e
+          ON e.portal_id = m.portal_id AND e.dataset_id = m.dataset_id
+         AND e.origin_run = m.origin_run AND e.run_id <> m.run_id
+        JOIN musterdaten_runs r
+          ON r.run_id = e.run_id AND r.fingerprint = $fp AND r.error IS NULL
+        JOIN musterdaten_classes c ON c.run_id = e.run_id AND c.dataset_id = m.dataset_id
+        WHERE m.run_id = $run AND m.dataset_id IN (SELECT dataset_id FROM _ds)
+        QUALIFY row_number() OVER (PARTITION BY c.dataset_id ORDER BY r.judged_at DESC,
+                                   r.run_id DESC) = 1
+        """,
+        {"run": run_id, "fp": fingerprint},
+    )
+    return (
+        con.execute(
+            "SELECT count(*) FROM musterdaten_classes WHERE run_id = ?", [run_id]
+        ).fetchone()[0]
+        - before
+    )
+
+
 def judge(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -27,20 +60,26 @@ def judge(
     classifier: Classifier | None,
     error: str | None = None,
 ) -> int:
-    """Replace the snapshot's classes (inside an assessment: reads ``_ds``). Without a
-    classifier, only a ``musterdaten_runs`` row with the error. Returns datasets classified."""
+    """Replace the snapshot's classes (inside an assessment: reads ``_ds``): those of datasets
+    carried forward unchanged are kept from the snapshot that judged them (:func:`_keep`), the
+    rest classified. Without a classifier, only a ``musterdaten_runs`` row with the error.
+    Returns datasets classified or kept."""
     n = 0
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM musterdaten_classes WHERE run_id = ?", [run_id])
         con.execute("DELETE FROM musterdaten_runs WHERE run_id = ?", [run_id])
         last = None
+        if classifier is not None:
+            n += _keep(con, run_id, classifier.fingerprint)
         while classifier is not None:
             # keyset pages: an insert on the connection would end an open result set
             batch = con.execute(
                 "SELECT dataset_id, title, substr(description, 1, $chars), keywords, themes "
-                "FROM _ds WHERE $last IS NULL OR dataset_id > $last ORDER BY dataset_id LIMIT $n",
-                {"chars": DESCRIPTION_CHARS, "last": last, "n": _BATCH},
+                "FROM _ds WHERE ($last IS NULL OR dataset_id > $last) AND dataset_id NOT IN "
+                "(SELECT dataset_id FROM musterdaten_classes WHERE run_id = $run) "
+                "ORDER BY dataset_id LIMIT $n",
+                {"chars": DESCRIPTION_CHARS, "last": last, "n": _BATCH, "run": run_id},
             ).fetchall()
             if not batch:
                 break
