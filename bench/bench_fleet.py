@@ -67,6 +67,16 @@ def one(workers: int, base: str, args: argparse.Namespace, tmp: Path) -> dict:
         tasks = fleet.post(
             "/task_runs/filter", {"flow_runs": {"id": {"any_": run_ids}}, "limit": 200}
         )
+        for r in runs:  # a run that did not complete: its last log lines, to find out why
+            if r["state_type"] != "COMPLETED":
+                logs = fleet.post(
+                    "/logs/filter",
+                    {"logs": {"flow_run_id": {"any_": [r["id"]]}}, "limit": 30,
+                     "sort": "TIMESTAMP_DESC"},
+                )  # fmt: skip
+                print(f"--- {r['name']} ({r['state_name']}), last log lines:", flush=True)
+                for line in reversed(logs):
+                    print(f"    {line['timestamp']} {line['name']}: {line['message'][:500]}")
     bad = [
         (
             r["name"],
