@@ -569,6 +569,25 @@ def test_publish_replaces_its_own_site_and_refuses_other_folders(
         con.close()
 
 
+def _fix_one_finding(path: Path) -> tuple[str, str]:
+    """Delete one of Musterstadt's latest findings, as after the city fixed something;
+    returns its (dataset_id, code)."""
+    con = duckdb.connect(str(path))
+    try:
+        gone = con.execute(
+            "SELECT dataset_id, code FROM latest_findings WHERE portal_id = 'musterstadt' "
+            "ORDER BY dataset_id, code LIMIT 1"
+        ).fetchone()
+        con.execute(
+            "DELETE FROM findings WHERE assessment_id = (SELECT assessment_id FROM "
+            "latest_assessments WHERE portal_id = 'musterstadt') AND dataset_id = ? AND code = ?",
+            list(gone),
+        )
+    finally:
+        con.close()
+    return gone
+
+
 def test_a_republish_reuses_the_findings_files_of_cities_whose_findings_did_not_change(
     built: Built, tmp_path: Path
 ) -> None:
@@ -585,20 +604,7 @@ def test_a_republish_reuses_the_findings_files_of_cities_whose_findings_did_not_
         con.close()
     before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in findings.glob("*.*")}
     assert {"musterstadt.csv", "beispielhausen.csv", "beispielhausen.json"} <= set(before)
-    # one of Musterstadt's findings goes away (as after a city fixed something)
-    con = duckdb.connect(str(path))
-    try:
-        gone = con.execute(
-            "SELECT dataset_id, code FROM latest_findings WHERE portal_id = 'musterstadt' "
-            "ORDER BY dataset_id, code LIMIT 1"
-        ).fetchone()
-        con.execute(
-            "DELETE FROM findings WHERE assessment_id = (SELECT assessment_id FROM "
-            "latest_assessments WHERE portal_id = 'musterstadt') AND dataset_id = ? AND code = ?",
-            list(gone),
-        )
-    finally:
-        con.close()
+    _fix_one_finding(path)  # as after a city fixed something
     con = connect(path, read_only=True)
     try:
         publish_site(con, built.portals, site)
@@ -642,19 +648,7 @@ def test_a_republish_keeps_the_fix_list_pages_that_would_come_out_the_same(
     assert any("/beispielhausen/" in k for k in before) and any(
         "/musterstadt/" in k for k in before
     )
-    con = duckdb.connect(str(path))
-    try:  # one of Musterstadt's findings goes away
-        gone = con.execute(
-            "SELECT dataset_id, code FROM latest_findings WHERE portal_id = 'musterstadt' "
-            "ORDER BY dataset_id, code LIMIT 1"
-        ).fetchone()
-        con.execute(
-            "DELETE FROM findings WHERE assessment_id = (SELECT assessment_id FROM "
-            "latest_assessments WHERE portal_id = 'musterstadt') AND dataset_id = ? AND code = ?",
-            list(gone),
-        )
-    finally:
-        con.close()
+    gone = _fix_one_finding(path)
     results: list = []
     con = connect(path, read_only=True)
     try:
