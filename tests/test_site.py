@@ -569,6 +569,15 @@ def test_publish_replaces_its_own_site_and_refuses_other_folders(
         con.close()
 
 
+def _copy_of(built: Built, tmp_path: Path) -> Path:
+    """A copy of the built warehouse to change."""
+    import shutil
+
+    path = tmp_path / "w.duckdb"
+    shutil.copyfile(built.warehouse, path)
+    return path
+
+
 def _fix_one_finding(path: Path) -> tuple[str, str]:
     """Delete one of Musterstadt's latest findings, as after the city fixed something;
     returns its (dataset_id, code)."""
@@ -591,11 +600,7 @@ def _fix_one_finding(path: Path) -> tuple[str, str]:
 def test_a_republish_reuses_the_findings_files_of_cities_whose_findings_did_not_change(
     built: Built, tmp_path: Path
 ) -> None:
-    import shutil
-
-    path = tmp_path / "w.duckdb"
-    shutil.copyfile(built.warehouse, path)
-    site = tmp_path / "site"
+    path, site = _copy_of(built, tmp_path), tmp_path / "site"
     findings = site / "downloads" / "findings"
     con = connect(path, read_only=True)
     try:
@@ -626,11 +631,8 @@ def test_a_republish_keeps_the_fix_list_pages_that_would_come_out_the_same(
     built: Built, tmp_path: Path
 ) -> None:
     import re
-    import shutil
 
-    path = tmp_path / "w.duckdb"
-    shutil.copyfile(built.warehouse, path)
-    site = tmp_path / "site"
+    path, site = _copy_of(built, tmp_path), tmp_path / "site"
     first, later = datetime(2026, 3, 1, 8, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
     def fix_pages(root: Path) -> dict[str, tuple[int, str]]:
