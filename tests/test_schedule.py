@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from flows.config import ConfigError, Portal, load_portals
 from flows.demo.portals import LocalPortal
@@ -109,8 +111,21 @@ def prefect_server(tmp_path_factory, migrated_prefect_db):
         assert _stop(proc) == 0
 
 
+# The API as Prefect's own client uses it: a busy SQLite database answers 503 (the write
+# timed out and was rolled back), which the client retries, honouring Retry-After.
+_API = requests.Session()
+_API.mount(
+    "http://",
+    HTTPAdapter(
+        max_retries=Retry(
+            total=6, backoff_factor=0.5, status_forcelist=(502, 503), allowed_methods=None
+        )
+    ),
+)
+
+
 def _post(api: str, path: str, body: dict | None = None) -> list[dict]:
-    r = requests.post(f"{api}{path}", json=body or {}, timeout=10)
+    r = _API.post(f"{api}{path}", json=body or {}, timeout=10)
     r.raise_for_status()
     return r.json()
 
@@ -390,11 +405,11 @@ def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
             worker.kill()
             worker.wait()
             code = None
-        ran = requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+        ran = _API.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
         assert code == 0 and ran["state_type"] == "COMPLETED", (code, ran["state"], _tail(worker))
     assert ran["work_pool_name"] == pool
     assert "Worker 'worker-a' submitting flow run" in log.read_text()
-    workers = requests.post(f"{api}/work_pools/{pool}/workers/filter", json={}, timeout=10)
+    workers = _API.post(f"{api}/work_pools/{pool}/workers/filter", json={}, timeout=10)
     assert "worker-a" in {w["name"] for w in workers.json()}
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
