@@ -48,7 +48,7 @@ from flows.links.check import (
 from flows.pipeline import _OPEN, assess_task, check_links_task, publish_task, shacl_task
 from flows.staging import Stage, on_their_way, staging_file
 from warehouse.records import Warehouse
-from warehouse.store import PreviousSnapshot, connect_waiting, previous_snapshot
+from warehouse.store import PreviousSnapshot, connect_waiting, landed_by, previous_snapshot
 
 HARVEST_FLOW = "odwatch-scheduled-harvest"
 LINKS_FLOW = "odwatch-scheduled-links"
@@ -173,6 +173,29 @@ def _previous(warehouse_path: str, portal: Portal, wait: float) -> PreviousSnaps
         con.close()
 
 
+def _landed_before(warehouse_path: str, me: str, wait: float) -> tuple[str, str] | None:
+    """The snapshot an earlier attempt of this flow run imported. Prefect runs a flow run
+    again when it seems to have lost its worker (the lost-worker automation); a heartbeat
+    that reaches the server after the run's Completed state looks like that too, and the
+    portal must not be harvested twice. Asked only of a run on its second try or later."""
+    from prefect.runtime import flow_run
+
+    if not me or (flow_run.run_count or 1) < 2 or not Path(warehouse_path).exists():
+        return None
+    con = connect_waiting(warehouse_path, wait, on_wait=get_run_logger().info)
+    try:
+        return landed_by(con, me)
+    finally:
+        con.close()
+
+
+def _landed_line(portal_id: str, landed: tuple[str, str]) -> str:
+    return (
+        f"{portal_id}: already harvested by an earlier try of this flow run (snapshot "
+        f"{landed[0]}, {landed[1]}); not harvested again"
+    )
+
+
 @task(name="fetch-portal", cache_policy=NO_CACHE, task_run_name="fetch-{portal.id}")
 def fetch_task(portal: Portal, stage_path: str, prev: PreviousSnapshot | None) -> Fetched:
     """Fetch one portal into the staging file; the warehouse stays free for other writers."""
@@ -195,14 +218,18 @@ def scheduled_harvest(
     The fetch runs outside the writer slot (other portals' harvests fetch at the same
     time); an unreachable portal is tried again up to `retries` times, each attempt
     recorded as its own run."""
+    log = get_run_logger()
+    me = _flow_run_id()
+    if landed := _landed_before(warehouse_path, me, wait):
+        log.info(_landed_line(portal_id, landed))
+        return _landed_line(portal_id, landed)
     if why := _resumed_too_often():
         raise RuntimeError(f"{portal_id}: {why}")
     portals = load_portals(portals_file)  # read at run time: an edited file applies at once
     (portal,) = select(portals, [portal_id], portals_file)
-    log = get_run_logger()
     prev = _previous(warehouse_path, portal, wait)
     attempts: list[Fetched] = []
-    with staging_file(warehouse_path, portal.id, _flow_run_id()) as stage:
+    with staging_file(warehouse_path, portal.id, me) as stage:
         crash: BaseException | None = None
         for attempt in range(retries + 1):
             try:
@@ -217,8 +244,12 @@ def scheduled_harvest(
             time.sleep(retry_delay)
         stage.publish()  # object storage: the fetched file waits there for the writer slot
         with _writer_slot(warehouse_path, wait), _Writer(warehouse_path, wait) as wh:
+            if me and (landed := wh.landed(me)):  # an earlier attempt landed while this fetched
+                stage.discard()
+                log.info(_landed_line(portal.id, landed))
+                return _landed_line(portal.id, landed)
             if stage.path.exists():
-                wh.import_runs(stage.path)  # every attempt, also one a bug ended
+                wh.import_runs(stage.path, me or None)  # every attempt, also one a bug ended
             stage.discard()  # in the warehouse now: no longer on its way
             if crash is not None:
                 _publish(warehouse_path, select(portals, None), site_dir, stage)

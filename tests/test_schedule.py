@@ -384,29 +384,23 @@ def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
         ]
         harvest = next(d for d in pooled if d["name"] == "pooled")
         (run,) = [_post(api, f"/deployments/{harvest['id']}/create_flow_run")]
-        log = tmp_path / "worker.log"
-        with log.open("w") as err:
-            # --run-once --limit 1: one poll, then the worker waits for the run it took and
-            # exits by itself. A long-running worker stopped by SIGTERM right after its run
-            # was seen to hang for good under load (Prefect 3.8.8: the SIGINT it sends itself
-            # is lost in its event loop), so the test does not depend on that path.
-            worker = subprocess.Popen(
-                [str(Path(sys.executable).with_name("prefect")), "worker", "start"]
-                + ["--pool", pool, "--name", "worker-a", "--run-once", "--limit", "1"],
-                cwd=tmp_path,  # not the repository: the worker finds odwatch installed
-                env={**env, "PREFECT_LOGGING_LEVEL": "INFO"},
-                stdout=err,
-                stderr=subprocess.STDOUT,
-            )
-        worker.log_path = log
-        try:
-            code = worker.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-            code = None
+        code, log = _worker_once(pool, "worker-a", env, tmp_path)
         ran = _API.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
-        assert code == 0 and ran["state_type"] == "COMPLETED", (code, ran["state"], _tail(worker))
+        assert code == 0 and ran["state_type"] == "COMPLETED", (code, ran["state"], log.read_text()[-3000:])  # fmt: skip
+        # what the lost-worker automation does to a run whose last heartbeat reached the
+        # server after its Completed state (seen in tests/test_fleet.py): back to the pool
+        moved = _post(
+            api,
+            f"/flow_runs/{run['id']}/set_state",
+            {"state": {"type": "SCHEDULED", "name": "AwaitingRetry"}},
+        )
+        assert moved["status"] == "ACCEPT", moved
+        code, again_log = _worker_once(pool, "worker-b", env, tmp_path)
+        again = _API.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+        assert code == 0 and again["state_type"] == "COMPLETED", (code, again["state"], again_log.read_text()[-3000:])  # fmt: skip
+        assert again["run_count"] == 2
+        said = _post(api, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})
+        assert any("pooled: already harvested by an earlier try" in m["message"] for m in said)
     assert ran["work_pool_name"] == pool
     assert "Worker 'worker-a' submitting flow run" in log.read_text()
     workers = _API.post(f"{api}/work_pools/{pool}/workers/filter", json={}, timeout=10)
@@ -418,3 +412,29 @@ def test_deploy_hands_the_schedules_to_a_work_pool_whose_worker_runs_them(
         con.close()
     assert ok == [("pooled", 30, "ok")]
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def _worker_once(pool: str, name: str, env: dict, tmp_path: Path) -> tuple[int | None, Path]:
+    """A `prefect worker` that takes one flow run of the pool and exits once it has run:
+    its exit code (None: killed after DEADLINE) and its log."""
+    log = tmp_path / f"{name}.log"
+    with log.open("w") as err:
+        # --run-once --limit 1: one poll, then the worker waits for the run it took and
+        # exits by itself. A long-running worker stopped by SIGTERM right after its run
+        # was seen to hang for good under load (Prefect 3.8.8: the SIGINT it sends itself
+        # is lost in its event loop), so the test does not depend on that path.
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).with_name("prefect")), "worker", "start"]
+            + ["--pool", pool, "--name", name, "--run-once", "--limit", "1"],
+            cwd=tmp_path,  # not the repository: the worker finds odwatch installed
+            env={**env, "PREFECT_LOGGING_LEVEL": "INFO"},
+            stdout=err,
+            stderr=subprocess.STDOUT,
+        )
+    worker.log_path = log
+    try:
+        return worker.wait(DEADLINE), log
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+        return None, log

@@ -16,7 +16,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from warehouse.store import (
     WarehouseError,
     connect,
     drop_run_rows,
+    landed_by,
     previous_snapshot,
 )
 
@@ -267,19 +268,34 @@ class Warehouse:
         with self.lock:
             return previous_snapshot(self.con, portal_id, with_ids)
 
-    def import_runs(self, staging: str | Path) -> None:
+    def import_runs(self, staging: str | Path, flow_run_id: str | None = None) -> None:
         """Bring the runs fetched into a staging warehouse file over, in one transaction:
         their harvest_runs rows (still 'running', or 'failed' where a bug stopped the
-        fetch), raw pages and rows. complete_run() then carries the unchanged datasets
+        fetch), raw pages and rows; `flow_run_id` names the Prefect flow run that imports
+        them (see :meth:`landed`). complete_run() then carries the unchanged datasets
         forward and marks each ok or failed here."""
         self.import_tables(
-            staging, ("harvest_runs", "raw_pages", "dataset_rows", "distribution_rows")
+            staging,
+            ("harvest_runs", "raw_pages", "dataset_rows", "distribution_rows"),
+            {"harvest_runs": {"flow_run_id": flow_run_id}} if flow_run_id else {},
         )
 
-    def import_tables(self, staging: str | Path, tables: Iterable[str]) -> None:
+    def landed(self, flow_run_id: str) -> tuple[str, str] | None:
+        """(run_id, status) of the newest complete snapshot an attempt of this Prefect flow
+        run imported, if one did."""
+        with self.lock:
+            return landed_by(self.con, flow_run_id)
+
+    def import_tables(
+        self,
+        staging: str | Path,
+        tables: Iterable[str],
+        stamps: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
         """Append every row of `tables` in the staging warehouse file to the same tables
         here, in one transaction (columns matched by name: a staging file of an older
-        schema leaves the newer columns NULL)."""
+        schema leaves the newer columns NULL); `stamps` gives a table's rows column values
+        of their own (the same for every row)."""
         where = str(staging).replace("'", "''")
         with self.lock:
             con = self.con
@@ -305,9 +321,14 @@ class Warehouse:
                                 [table],
                             ).fetchall()
                         ]
-                        cols = ", ".join(f'"{c}"' for c in mine if c in theirs)
+                        given = dict((stamps or {}).get(table, {}))
+                        names = [c for c in mine if c in theirs and c not in given]
+                        cols = ", ".join(f'"{c}"' for c in names + list(given))
+                        values = ", ".join([f'"{c}"' for c in names] + ["?"] * len(given))
                         con.execute(
-                            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM odw_stage.main.{table}"
+                            f"INSERT INTO {table} ({cols}) "
+                            f"SELECT {values} FROM odw_stage.main.{table}",
+                            list(given.values()),
                         )
                     con.execute("COMMIT")
                 except BaseException:

@@ -242,6 +242,18 @@ def previous_snapshot(
     )
 
 
+def landed_by(con: duckdb.DuckDBPyConnection, flow_run_id: str) -> tuple[str, str] | None:
+    """(run_id, status) of the newest complete snapshot imported and assessed by this Prefect
+    flow run (one that landed but was not assessed, its run crashed in between, is not)."""
+    row = con.execute(
+        "SELECT run_id, status FROM harvest_runs h WHERE flow_run_id = ? AND status = 'ok' "
+        "AND EXISTS (SELECT 1 FROM scores s WHERE s.run_id = h.run_id) "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [flow_run_id],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Per portal: its last attempt and its latest complete snapshot."""
     rows = con.execute(
