@@ -142,11 +142,14 @@ def _origin_graphs(con, origin: str, wanted: set[str]) -> dict[str, DatasetGraph
     return out
 
 
-def snapshot_graphs(wh_or_con, run_id: str) -> Iterator[DatasetGraph]:
-    """One DatasetGraph per member dataset of snapshot ``run_id``, in dataset_id order."""
+def snapshot_graphs(
+    wh_or_con, run_id: str, skip: frozenset[str] | set[str] = frozenset()
+) -> Iterator[DatasetGraph]:
+    """One DatasetGraph per member dataset of snapshot ``run_id`` but those in `skip`, in
+    dataset_id order (an origin run none of whose datasets is wanted is not replayed)."""
     con = getattr(wh_or_con, "con", wh_or_con)
     by_origin: dict[str, set[str]] = {}
-    order: list[tuple[str, str]] = snapshot_origins(con, run_id)
+    order = [o for o in snapshot_origins(con, run_id) if o[0] not in skip]
     for dataset_id, origin in order:
         by_origin.setdefault(origin, set()).add(dataset_id)
     graphs: dict[tuple[str, str], DatasetGraph] = {}

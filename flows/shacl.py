@@ -10,6 +10,7 @@ breaks pyshacl -> one line in its ``shacl_datasets.error``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from flows.config import Portal
 from flows.dcat_graphs import snapshot_graphs
 from flows.shacl_workers import WorkersError, validate_parallel, worker_count
 from warehouse.assess_inputs import harvest_run
-from warehouse.shacl import store_validation
+from warehouse.shacl import reusable, store_validation
 
 DASHBOARD = "govdata-dashboard"
 
@@ -58,46 +59,82 @@ def validate_snapshot(
     profiles: Iterable[str] = (DEFAULT_PROFILE, DASHBOARD),
     root: Path | None = None,
 ) -> list[str]:
-    """Validate snapshot `run_id` under each profile; one summary line per profile."""
+    """Validate snapshot `run_id` under each profile; one summary line per profile. A
+    dataset an earlier snapshot holds as the same stored row (carried forward by an
+    incremental harvest), validated there with the same shapes and code, keeps that verdict
+    and its results (warehouse.shacl.reusable); only the others are validated."""
     root = root or shapes_root()
-    lines = []
+    lines: dict[str, str] = {}
+    notes = []
     try:
         workers = worker_count()
     except WorkersError as exc:  # a bad setting: said once, validated in this process
-        lines.append(f"{exc}; validating in one process")
+        notes.append(f"{exc}; validating in one process")
         workers = 1
-    graphs = None
+    todo = []
     for profile in profiles:
-        started, now = time.monotonic(), datetime.now(UTC)
         try:
             shapes = _shapes(root, profile)
         except ShapesError as exc:
             store_validation(
-                con, run_id, profile, shapes_sha256="", validated_at=now, seconds=0.0,
-                datasets=[], results=[], error=str(exc),
+                con, run_id, profile, shapes_sha256="", validated_at=datetime.now(UTC),
+                seconds=0.0, datasets=[], results=[], error=str(exc),
             )  # fmt: skip
-            lines.append(f"{profile}: not validated: {exc}")
+            lines[profile] = f"{profile}: not validated: {exc}"
             continue
+        fingerprint = _fingerprint()
+        kept = reusable(con, run_id, profile, shapes.sha256, fingerprint)
+        todo.append((profile, shapes, fingerprint, kept))
+    # the graphs every profile keeps a verdict for are not built at all
+    everywhere = frozenset.intersection(*(frozenset(t[3]) for t in todo)) if todo else frozenset()
+    graphs = None
+    for profile, shapes, fingerprint, kept in todo:
+        started, now = time.monotonic(), datetime.now(UTC)
         if graphs is None:  # built while the workers validate the first profile, then kept
             graphs = []
-            source: Iterable = _kept(snapshot_graphs(con, run_id), graphs)
+            source: Iterable = _kept(snapshot_graphs(con, run_id, everywhere), graphs)
         else:
             source = graphs
         rows, results = [], []
-        for row, found in validate_parallel(source, shapes, root, workers):
+        for row, found in validate_parallel(
+            (g for g in source if g.dataset_id not in kept), shapes, root, workers
+        ):
             rows.append(row)
             results.extend(found)
         seconds = time.monotonic() - started
-        store_validation(
+        total, conforming, violations = store_validation(
             con, run_id, profile, shapes_sha256=shapes.sha256, validated_at=now,
-            seconds=seconds, datasets=rows, results=results,
+            seconds=seconds, datasets=rows, results=results, fingerprint=fingerprint,
+            kept=kept,
         )  # fmt: skip
-        conforming = sum(1 for r in rows if r["conforms"])
-        lines.append(
-            f"{profile}: {conforming} of {len(rows)} datasets conform, "
-            f"{sum(r['violations'] for r in rows)} violations, {seconds:.1f}s"
+        again = f" ({len(kept)} kept from an earlier snapshot)" if kept else ""
+        lines[profile] = (
+            f"{profile}: {conforming} of {total} datasets conform{again}, "
+            f"{violations} violations, {seconds:.1f}s"
         )
-    return lines
+    return notes + [lines[p] for p in profiles if p in lines]
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _fingerprint() -> str:
+    """What judges a dataset besides the shapes: odwatch's code that builds the graphs and
+    validates them (checks/, the adapters and their DCAT mappings, the graph and replay
+    flows) and the pyshacl and rdflib versions. A verdict is kept only under the same one."""
+    if not _FINGERPRINT:
+        from importlib.metadata import version
+
+        here = Path(__file__).resolve().parent
+        files = sorted(
+            [*(here.parent / "checks").glob("*.py"), *(here / "adapters").glob("*.py")]
+            + [here / "dcat_graphs.py", here / "reparse.py", here / "shacl_workers.py"]
+        )
+        digest = hashlib.sha256(f"pyshacl {version('pyshacl')} rdflib {version('rdflib')}".encode())
+        for path in files:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _FINGERPRINT.append(digest.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def _kept(items: Iterable, into: list) -> Iterable:

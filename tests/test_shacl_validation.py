@@ -5,6 +5,7 @@ goes on; validating again replaces, never doubles."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -184,3 +185,74 @@ def test_odwatch_assess_shacl_validates_then_scores(snapshot, shapes, capsys) ->
     finally:
         con.close()
     assert got == n and share is not None
+
+
+def test_an_incremental_snapshot_keeps_the_verdicts_of_the_datasets_it_carried_forward(
+    corpus, br_packages, shapes, tmp_path
+) -> None:
+    """Harvested again incrementally with two packages changed: only those two are validated;
+    the others keep the rows their stored dataset got in the first snapshot, which are the
+    rows validating them again gives."""
+    packages = copy.deepcopy(_govdata(corpus) + br_packages[:20])  # changed below
+    with LocalPortal(packages) as server, Warehouse(tmp_path / "w.duckdb") as wh:
+        portal = Portal("p", "t", "c", "ckan", server.url, page_size=100)
+        first = harvest_portal(portal, wh, make_session(per_host_rate=0))
+        validate_snapshot(wh.con, first.run_id, root=shapes)
+        with server.lock:
+            changed = {p["id"] for p in server.packages[3:5]}
+            for pkg in server.packages[3:5]:
+                pkg["resources"], pkg["num_resources"] = [], 0  # no distributions now
+                pkg["metadata_modified"] = "2030-01-01T00:00:00"
+        later = harvest_portal(portal, wh, make_session(per_host_rate=0))
+        assert (later.mode, later.changed) == ("incremental", 2)
+        kept_one = sorted({p["id"] for p in packages} - changed)[0]
+        # marked, so that a result taken over can be told from one computed again
+        wh.con.execute(
+            "UPDATE shacl_results SET message_en = 'from the first snapshot' "
+            "WHERE run_id = ? AND dataset_id = ?",
+            [first.run_id, kept_one],
+        )
+        lines = validate_snapshot(wh.con, later.run_id, root=shapes)
+        n = len(packages)
+        assert f"of {n} datasets conform ({n - 2} kept from an earlier snapshot)" in lines[0]
+        runs = wh.con.execute(
+            "SELECT profile, datasets, kept FROM shacl_runs WHERE run_id = ? ORDER BY 1",
+            [later.run_id],
+        ).fetchall()
+        assert runs == [("dcat-ap-de-2.0", n, n - 2), ("govdata-dashboard", n, n - 2)]
+
+        def rows(run_id: str) -> dict:
+            got = wh.con.execute(
+                "SELECT profile, dataset_id, path, severity, source_shape, constraint_component, "
+                "message_en, value FROM shacl_results WHERE run_id = ? ORDER BY ALL",
+                [run_id],
+            ).fetchall()
+            out: dict = {}
+            for r in got:
+                out.setdefault(r[1], []).append(r)
+            return out
+
+        kept, first_rows = rows(later.run_id), rows(first.run_id)
+        assert any(r[6] == "from the first snapshot" for r in kept[kept_one])
+        for i in changed:  # validated anew: the distributions' results are gone
+            assert kept.get(i, []) != first_rows.get(i, [])
+        # the same rows validating again from scratch gives (the marker put back)
+        wh.con.execute(
+            "UPDATE shacl_results SET message_en = NULL WHERE message_en = 'from the first snapshot'"
+        )
+        wh.con.execute(
+            "UPDATE shacl_runs SET fingerprint = 'other' WHERE run_id = ?", [first.run_id]
+        )
+        kept = rows(later.run_id)
+        validate_snapshot(wh.con, later.run_id, root=shapes)
+        assert (
+            wh.con.execute(
+                "SELECT sum(kept) FROM shacl_runs WHERE run_id = ?", [later.run_id]
+            ).fetchone()[0]
+            == 0
+        )
+        fresh = rows(later.run_id)
+        assert kept.keys() == fresh.keys()
+        for i in kept:
+            if i != kept_one:
+                assert kept[i] == fresh[i], i

@@ -45,3 +45,10 @@ CREATE TABLE IF NOT EXISTS shacl_results (
     unknowable      BOOLEAN NOT NULL DEFAULT false  -- the platform's API cannot supply this field,
                                                     -- or only an aggregator sets it: shown, not counted
 );
+
+-- what judged a validation besides the shapes: a digest of odwatch's graph-building and
+-- validation code and of the pyshacl and rdflib versions (flows/shacl.py)
+ALTER TABLE shacl_runs ADD COLUMN IF NOT EXISTS fingerprint VARCHAR;
+-- of `datasets`, how many kept the verdict of an earlier snapshot holding the same stored
+-- dataset (the same origin run: its graph is the same) judged with the same shapes and fingerprint
+ALTER TABLE shacl_runs ADD COLUMN IF NOT EXISTS kept BIGINT;
