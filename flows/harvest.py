@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -16,8 +15,9 @@ from flows.adapters.errors import PortalError, PortalUnavailable
 from flows.adapters.records import HarvestStats, Response
 from flows.adapters.registry import ADAPTERS
 from flows.config import Portal
+from flows.parse_workers import ParseWorkerSetting, encoded_pages, worker_min
 from flows.politeness import api_session
-from warehouse.records import Encoded, Warehouse, encode_records
+from warehouse.records import Warehouse
 from warehouse.store import PreviousSnapshot
 
 
@@ -115,6 +115,10 @@ def prefetch(batches: Iterator[list[dict]], depth: int = 1) -> Iterator[list[dic
             q.put(done)
         except BaseException as exc:  # handed to the consumer, raised there
             q.put(exc)
+        finally:  # a generator's cleanup (a parse worker's end) runs now, not at its GC
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=pump, name="odwatch-prefetch", daemon=True)
     thread.start()
@@ -178,6 +182,11 @@ def fetch_portal(
 
     fetched = 0
     newest: str | None = None
+    setting: str | None = None
+    try:
+        minimum = worker_min()
+    except ParseWorkerSetting as exc:  # a bad setting: said in the run's warnings
+        minimum, setting = None, f"{exc}; parsed in this process"
     try:
         known = None
         if since is not None and adapter.needs_known_ids and prev is not None:
@@ -185,9 +194,16 @@ def fetch_portal(
         batches = adapter.fetch(
             portal.source, session, on_page, stats_out, since=since, known=known
         )
+
+        def expected() -> int | None:
+            return stats_out[0].expected_count if stats_out else None
+
         spools = wh.spool("dataset_rows"), wh.spool("distribution_rows")
         try:
-            for ds, di, page_newest in prefetch(_encoded_pages(adapter, portal, run_id, batches)):
+            pages = encoded_pages(
+                portal.platform, portal.id, portal.url, run_id, batches, expected, minimum
+            )
+            for ds, di, page_newest in prefetch(pages):
                 fetched += spools[0].add(ds)
                 spools[1].add(di)
                 if page_newest is not None and (newest is None or page_newest > newest):
@@ -197,6 +213,8 @@ def fetch_portal(
                     progress(Progress(portal.id, stats.requests, fetched, stats.expected_count))
             for spool in spools:
                 spool.close()
+            if setting is not None and stats_out:
+                stats_out[0].warnings.append(setting)
         finally:
             for spool in spools:
                 spool.discard()
@@ -214,40 +232,6 @@ def fetch_portal(
     return Fetched(
         run_id, started, stats_out[0] if stats_out else HarvestStats(), fetched, None, newest
     )
-
-
-def _encoded_pages(
-    adapter, portal: Portal, run_id: str, batches: Iterator[list[dict]]
-) -> Iterator[tuple[Encoded, Encoded, str | None]]:
-    """Each fetched page parsed and encoded as the NDJSON the writer loads, with the page's
-    largest metadata_modified. Run in the prefetch thread: a page's Python dicts live only
-    while it is encoded (one page at a time, not three), and the writer thread's DuckDB
-    insert (no GIL) overlaps the next page's parsing."""
-    parse = adapter.parse
-    for batch in batches:
-        datasets: list = []
-        distributions: list = []
-        newest: str | None = None
-        for raw in batch:
-            dataset, dists = parse(raw, portal.id, portal.url, run_id)
-            datasets.append(dataset)
-            distributions.extend(dists)
-            modified = _metadata_modified(dataset)
-            if modified is not None and (newest is None or modified > newest):
-                newest = modified
-        encoded = encode_records(datasets), encode_records(distributions), newest
-        del batch, datasets, distributions  # the page's dicts go before the generator waits
-        yield encoded
-
-
-def _metadata_modified(dataset: dict) -> str | None:
-    """The record's raw CKAN metadata_modified (as `raw->>'metadata_modified'` read it when
-    the rows kept their raw JSON), or None."""
-    raw = dataset.get("raw")
-    value = raw.get("metadata_modified") if isinstance(raw, dict) else None
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def complete_run(

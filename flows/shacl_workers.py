@@ -18,19 +18,17 @@ are validated in this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
-from multiprocessing.connection import wait
 from pathlib import Path
 
 from checks.dcat_graph import DatasetGraph
 from checks.shacl import BATCH, Shapes, batches, load_shapes, validate_datasets
+from flows.workers import spawn_pool
 
 MAX_WORKERS = 4
 Result = tuple[dict, list[dict]]
@@ -56,17 +54,9 @@ _SHAPES: Shapes | None = None
 
 
 def _start(root: str, profile: str) -> None:
-    """A worker's initializer: parse the shapes once; exit when the parent process does."""
+    """A worker's initializer: parse the shapes once."""
     global _SHAPES
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     _SHAPES = load_shapes(Path(root), profile)
-
-
-def _exit_with(sentinel: int) -> None:
-    wait([sentinel])  # readable when the parent has ended, however it ended
-    os._exit(1)
 
 
 def _validate(chunk: list[DatasetGraph]) -> list[Result]:
@@ -90,12 +80,7 @@ def validate_parallel(
         for chunk in chain(first, chunks):
             yield from validate_datasets(chunk, shapes, batch=batch)
         return
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start,
-        initargs=(str(root), shapes.profile),
-    )
+    pool = spawn_pool(workers, _start, (str(root), shapes.profile))
     rest = chain(first, chunks)
     pending: deque[tuple[list[DatasetGraph], Future | None]] = deque()
     try:

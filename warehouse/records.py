@@ -74,9 +74,21 @@ class Encoded:
     longest: int  # bytes of the longest line
 
 
+def _stored(rec: dict) -> dict:
+    """`rec` without the keys that are not stored (a C-level copy and a delete: a dict
+    comprehension per record was ~6 % of a harvest's fetch thread)."""
+    drop = [k for k in NOT_STORED if k in rec]
+    if not drop:
+        return rec
+    rec = rec.copy()
+    for key in drop:
+        del rec[key]
+    return rec
+
+
 def encode_records(records: Iterable[dict]) -> Encoded:
     """Records -> NDJSON, without what is not stored (the raw package is most of a record)."""
-    lines = [_ndjson_line({k: v for k, v in rec.items() if k not in NOT_STORED}) for rec in records]
+    lines = [_ndjson_line(_stored(rec)) for rec in records]
     return Encoded(b"".join(lines), len(lines), max(map(len, lines), default=0))
 
 
