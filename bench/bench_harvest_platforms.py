@@ -5,9 +5,10 @@ read and discarded), side by side in one run against the same local server.
 The server (bench/platform_server.py, its own process) serves N datasets cloned from recorded
 ones and lists the requests the adapter makes (`/_bench/plan`); the floor fetches exactly
 those, and the requests odwatch made (`/_bench/log`) must equal them, or the bench fails.
-Both run as child processes; wall time and peak RSS come from os.wait4. After the harvest the
-warehouse is opened read-only and its dataset_rows counted: a harvest that stored fewer
-datasets than the portal lets it page fails the bench instead of looking fast.
+Both run as child processes; wall time and peak RSS (summed over the process tree, sampled:
+bench_harvest.run_child) are measured. After the harvest the warehouse is opened read-only
+and its dataset_rows counted: a harvest that stored fewer datasets than the portal lets it
+page fails the bench instead of looking fast.
 
     python bench/bench_harvest_platforms.py [--datasets 10000] [--platform opendatasoft dcat]
         [--rounds 1] [--also-tree DIR ...] [--corpus ../shared/corpus]
@@ -98,7 +99,8 @@ def harvest(platform: str, base: str, plan: list[str], want: int, tree: Path, tm
     warnings, warehouse MB); fails unless it made the plan's requests and stored `want`."""
     get_json(f"{base}/_bench/reset")
     url = PORTAL_URL[platform].format(base=base)
-    t, rss, _ = run_child(odwatch_cmd(sys.executable, platform, url, tmp), cwd=tree)
+    run = run_child(odwatch_cmd(sys.executable, platform, url, tmp), cwd=tree)
+    t, rss = run.seconds, run.tree_mb
     log = get_json(f"{base}/_bench/log")
     if log != plan:
         same = 0
@@ -135,7 +137,8 @@ def bench(platform: str, n: int, corpus: str, rounds: int, trees: list[Path]) ->
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "plan.json").write_text(json.dumps(plan))
                 get_json(f"{base}/_bench/reset")
-                tf, rssf, _ = run_child([py, "-c", FLOOR, base, str(Path(tmp) / "plan.json")])
+                floor = run_child([py, "-c", FLOOR, base, str(Path(tmp) / "plan.json")])
+                tf, rssf = floor.seconds, floor.tree_mb
                 if get_json(f"{base}/_bench/log") != plan:
                     raise SystemExit(f"{platform}: the floor did not fetch the plan")
             row(platform, f"fetch floor ({len(plan)} requests)", want, tf, rssf, "", "")
