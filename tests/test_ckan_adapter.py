@@ -17,6 +17,7 @@ from flows.config import Portal
 from flows.demo.portals import LocalPortal, Reply, Request
 from flows.harvest import harvest_portal
 from warehouse.records import Warehouse
+from warehouse.store import raw_page_text
 
 
 def portal_for(server: LocalPortal, **kw) -> Portal:
@@ -402,3 +403,42 @@ def test_connection_refused_is_portal_unavailable():
     portal = Portal(id="gone", title="t", city="c", platform="ckan", url=url)
     with pytest.raises(PortalUnavailable, match="cannot connect"):
         list(harvest_ckan(portal, make_session(retries=0), lambda r: None))
+
+
+@pytest.mark.parametrize("spelling", ["latin-1", "stray byte"])
+def test_a_page_not_in_clean_utf8_is_parsed_and_stored_as_its_text(
+    br_packages, warehouse_path, spelling
+):
+    """The page is parsed from its bytes and stored as read when they are UTF-8; a page in
+    another charset, or UTF-8 with an invalid byte, still gives every dataset, and the stored
+    page decodes to the text the portal sent (what `odwatch reparse` replays)."""
+    latin = [p for p in br_packages if (p.get("title") or "").isascii() is False][:50]
+    assert len(latin) == 50
+    sent: list[bytes] = []
+
+    def fault(req: Request, portal: LocalPortal):
+        if req.action != "package_search":
+            return None
+        reply = portal.answer(req)
+        text = json.dumps(reply.body, ensure_ascii=False)
+        if spelling == "latin-1":
+            body = text.encode("latin-1", "replace")
+            sent.append(body)
+            return Reply(200, body, {"Content-Type": "application/json; charset=ISO-8859-1"})
+        body = text.encode("utf-8").replace(b'"title": "', b'"title": "\xff', 1)
+        sent.append(body)
+        return Reply(200, body, {"Content-Type": "application/json"})
+
+    with LocalPortal(latin, fault=fault) as server, Warehouse(warehouse_path) as wh:
+        result = harvest_portal(portal_for(server, id="br"), wh, fast_session())
+        assert (result.status, result.datasets) == ("ok", 50)
+        titles = dict(wh.con.execute("SELECT dataset_id, title FROM latest_datasets").fetchall())
+        run_id = wh.con.execute("SELECT run_id FROM harvest_runs").fetchone()[0]
+        stored = raw_page_text(wh.con, run_id, 0)
+    if spelling == "latin-1":  # every title here is in latin-1's range
+        assert titles == {p["id"]: p["title"] for p in latin}
+        assert stored == sent[0].decode("latin-1")
+    else:  # the one stray byte is U+FFFD in the stored text, the rest as sent
+        assert stored == sent[0].decode("utf-8", "replace") and stored.count("\ufffd") == 1
+    assert json.loads(stored)["result"]["count"] == 50
+    assert {p["id"]: p["title"] for p in json.loads(stored)["result"]["results"]} == titles

@@ -276,10 +276,11 @@ def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def raw_page_text(con: duckdb.DuckDBPyConnection, run_id: str, seq: int) -> str:
-    """The stored body of one API response, decompressed."""
+    """The stored body of one API response, decompressed (stored as read: bytes that are not
+    valid UTF-8 become U+FFFD, as when it was parsed)."""
     row = con.execute(
         "SELECT body_zlib FROM raw_pages WHERE run_id = ? AND seq = ?", [run_id, seq]
     ).fetchone()
     if row is None:
         raise WarehouseError(f"no raw page {seq} for run {run_id}")
-    return zlib.decompress(row[0]).decode("utf-8")
+    return zlib.decompress(row[0]).decode("utf-8", "replace")

@@ -71,17 +71,17 @@ class RecordingCKAN(ckanapi.RemoteCKAN):
         url = self.address.rstrip("/") + "/" + url
         requests_kwargs = dict(requests_kwargs or {})
         requests_kwargs.setdefault("timeout", ckanapi.remoteckan.REQUEST_TIMEOUT)
-        status, body = self._request_fn_get(url, data_dict or {}, headers, requests_kwargs)
+        resp = self._request_fn_get(url, data_dict or {}, headers, requests_kwargs)
         try:
-            parsed = orjson.loads(body)
+            parsed = orjson.loads(resp.utf8)  # the bytes as read: no text, no copy
         except orjson.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict) and parsed.get("success"):
-            # kept only to explain a failure: a 15 MB page's text (and the UTF-8 copy orjson
-            # caches in it) would otherwise live on while the next page is fetched
+            # kept only to explain a failure: a 15 MB page would otherwise live on while
+            # the next page is fetched
             self.last = None
             return parsed["result"]
-        return reverse_apicontroller_action(url, status, body)
+        return reverse_apicontroller_action(url, resp.status, resp.body)
 
     def _request_fn_get(self, url, data_dict, headers, requests_kwargs):
         started = time.monotonic()
@@ -94,21 +94,17 @@ class RecordingCKAN(ckanapi.RemoteCKAN):
                 raise
         finally:
             r.close()
-        resp = self._record(r, content, started)
-        return r.status_code, resp.body
+        return self._record(r, content, started)
 
     def _record(self, r: requests.Response, content: bytes | bytearray, started: float) -> Response:
-        # the charset the server named (requests: UTF-8 for JSON, latin-1 for text/*), else
-        # UTF-8; not requests' character-set detector, slow and hungry on a big body
-        try:
-            body = content.decode(r.encoding or "utf-8", errors="replace")
-        except LookupError:  # a charset Python does not know
-            body = content.decode("utf-8", errors="replace")
         self.last = Response(
             url=r.url,
             status=r.status_code,
             content_type=r.headers.get("Content-Type"),
-            body=body,
+            content=bytes(content),
+            # the charset the server named (requests: UTF-8 for JSON, latin-1 for text/*),
+            # else UTF-8; not requests' character-set detector, slow and hungry on a big body
+            charset=r.encoding or "utf-8",
             fetched_at=datetime.now(UTC),
             elapsed_ms=(time.monotonic() - started) * 1000,
         )

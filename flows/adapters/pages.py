@@ -53,24 +53,19 @@ class Page:
         return (self.response.content_type or "").split(";")[0].strip().lower()
 
 
-def decode(content: bytes | bytearray, content_type: str | None) -> str:
-    """Bytes -> text: the charset the server named, else the XML declaration's, else UTF-8.
+def charset(content: bytes | bytearray, content_type: str | None) -> str:
+    """The charset of a body: the one the server named, else the XML declaration's, else UTF-8.
 
     Not requests' `.text`: it guesses ISO-8859-1 for text/* without a charset (RFC 2616) and
     runs a slow character-set detector over every other body without one."""
-    charset = None
     if content_type:
         m = _CHARSET.search(content_type)
         if m:
-            charset = m.group(1)
-    if charset is None:
-        m = _XML_ENCODING.match(content[:200])
-        if m:
-            charset = m.group(1).decode("ascii")
-    try:
-        return content.decode(charset or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return content.decode("utf-8", errors="replace")
+            return m.group(1)
+    m = _XML_ENCODING.match(content[:200])
+    if m:
+        return m.group(1).decode("ascii")
+    return "utf-8"
 
 
 def json_error(where: str, exc: ValueError) -> PortalIncompatible:
@@ -94,7 +89,8 @@ def _response(r: requests.Response, content: bytes | bytearray, started: float) 
         url=r.url,
         status=r.status_code,
         content_type=r.headers.get("Content-Type"),
-        body=decode(content, r.headers.get("Content-Type")),
+        content=bytes(content),
+        charset=charset(content, r.headers.get("Content-Type")),
         fetched_at=datetime.now(UTC),
         elapsed_ms=(time.monotonic() - started) * 1000,
     )

@@ -12,17 +12,43 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
+UTF8 = frozenset({"utf-8", "utf8"})
+
 
 @dataclass
 class Response:
-    """One raw API response, as kept in the warehouse's raw_pages."""
+    """One raw API response, as kept in the warehouse's raw_pages: the bytes as read and the
+    charset they are in. Its text (`body`) is decoded when first asked for: a 15 MB CKAN page
+    is parsed from its bytes and stored as they are, so on the happy path the text, its
+    UTF-8 copy and the re-encoded bytes (~45 MB per page) are never made."""
 
     url: str
     status: int
     content_type: str | None
-    body: str
+    content: bytes
     fetched_at: datetime
     elapsed_ms: float
+    charset: str = "utf-8"  # what `content` is decoded with (the server's, else UTF-8)
+    _text: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> str:
+        """The text; bytes that are not valid in the charset become U+FFFD."""
+        if self._text is None:
+            try:
+                self._text = self.content.decode(self.charset, errors="replace")
+            except LookupError:  # a charset Python does not know
+                self._text = self.content.decode("utf-8", errors="replace")
+        return self._text
+
+    @property
+    def utf8(self) -> bytes:
+        """The body in UTF-8, as raw_pages stores it and orjson reads it: the bytes as read
+        when they are UTF-8 already (invalid sequences kept: they decode to the same text
+        as `body`), else the text re-encoded."""
+        if self.charset.lower() in UTF8:
+            return self.content
+        return self.body.encode("utf-8", "replace")
 
 
 @dataclass
