@@ -15,7 +15,6 @@ one line and an empty graph; the others are unaffected. Graphs come in dataset_i
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from typing import Any
@@ -33,8 +32,8 @@ from flows.config import Portal
 from flows.harvest import ADAPTERS
 from flows.reparse import ReplaySession, StoredPage, _changes_only
 from warehouse.dcat_graphs import snapshot_origins
-from warehouse.reparse import previous_ids, run_row, stored_pages
-from warehouse.store import WarehouseError
+from warehouse.reparse import previous_ids, run_row
+from warehouse.store import WarehouseError, stored_pages
 
 # platform -> (raw document, portal url, dataset record, distribution records) -> graph
 Mapping = Callable[[Any, str, DatasetRecord, list[DistributionRecord]], DatasetGraph]
@@ -51,11 +50,7 @@ def _failed(dataset_id: str, error: str) -> DatasetGraph:
 
 
 def _pages(con, run_id: str) -> list[StoredPage]:
-    pages = [
-        StoredPage(seq, url, status, ctype, zlib.decompress(body).decode("utf-8", "replace"))
-        for seq, url, status, ctype, body in stored_pages(con, run_id)
-        if body is not None
-    ]
+    pages = [StoredPage(*row) for row in stored_pages(con, run_id)]
     if not pages:
         raise WarehouseError(f"run '{run_id}' has no stored raw pages")
     return pages

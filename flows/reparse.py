@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import time
-import zlib
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC
@@ -43,9 +42,8 @@ from warehouse.reparse import (
     previous_ids,
     replacing_run_rows,
     run_row,
-    stored_pages,
 )
-from warehouse.store import WarehouseError
+from warehouse.store import WarehouseError, stored_pages
 
 # Text in a request URL that shows it asks for changes only (CKAN fq, ckanext-dcat,
 # Opendatasoft's ODSQL where): the replay takes the incremental path iff the run did.
@@ -167,11 +165,7 @@ class ReparseResult:
 
 
 def _stored_pages(wh: Warehouse, run_id: str) -> list[StoredPage]:
-    return [
-        StoredPage(seq, url, status, ctype, zlib.decompress(body).decode("utf-8", "replace"))
-        for seq, url, status, ctype, body in stored_pages(wh.con, run_id)
-        if body is not None
-    ]
+    return [StoredPage(*row) for row in stored_pages(wh.con, run_id)]
 
 
 def _unknown(wh: Warehouse, run_id: str) -> ReparseError:

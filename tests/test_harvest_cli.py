@@ -172,6 +172,16 @@ def test_the_raw_json_is_stored_once_in_the_pages(br_packages, tmp_path, capfd) 
                 table
             )
         page = json.loads(raw_page_text(con, run_id, 0))
+        # the page's zlib stream is in parts below DuckDB's 4 KB string block, in order
+        assert con.execute(
+            "SELECT count(body_zlib), bool_and(body_bytes > 0) FROM raw_pages"
+        ).fetchone() == (0, True)
+        parts, largest, gaps = con.execute(
+            "SELECT count(*), max(octet_length(bytes)), count(*) - count(DISTINCT (seq, part)) "
+            "FROM raw_page_parts WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+        assert parts > 10 and largest <= 4000 and gaps == 0
         by_id = {p["id"]: p for p in br_packages}  # the server sends them sorted by creation
         assert {p["id"]: p for p in page["result"]["results"]} == by_id
         ids = {r[0] for r in con.execute("SELECT dataset_id FROM dataset_rows").fetchall()}

@@ -121,6 +121,28 @@ def test_ckan_changed_parse_rule_rows_and_scores_follow(ckan_run, monkeypatch) -
     ).fetchone() == (1,)  # replaced under the same method, not added
 
 
+def test_pages_stored_whole_before_the_parts_still_replay(ckan_run) -> None:
+    """A warehouse written before raw_page_parts keeps each page as one body_zlib BLOB: the
+    same reader finds it, and reparse rebuilds the same rows from it."""
+    from warehouse.store import stored_pages
+
+    wh, run_id = ckan_run
+    before, pages = _snapshot(wh, run_id), stored_pages(wh.con, run_id)
+    for seq, *_ in pages:  # back to the old layout, page by page
+        parts = wh.con.execute(
+            "SELECT bytes FROM raw_page_parts WHERE run_id = ? AND seq = ? ORDER BY part",
+            [run_id, seq],
+        ).fetchall()
+        wh.con.execute(
+            "UPDATE raw_pages SET body_zlib = ? WHERE run_id = ? AND seq = ?",
+            [b"".join(p for (p,) in parts), run_id, seq],
+        )
+    wh.con.execute("DELETE FROM raw_page_parts WHERE run_id = ?", [run_id])
+    assert stored_pages(wh.con, run_id) == pages and len(pages) == 3
+    reparse_run(wh, run_id)
+    assert _snapshot(wh, run_id) == before
+
+
 def test_a_run_that_cannot_be_replayed_keeps_its_rows(ckan_run, monkeypatch) -> None:
     wh, run_id = ckan_run
     before = _snapshot(wh, run_id)

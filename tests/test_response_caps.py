@@ -15,7 +15,6 @@ import gzip
 import os
 import subprocess
 import sys
-import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from flows.demo.httpserve import LocalServer
 from flows.demo.portals import LocalPortal
 from flows.harvest import harvest_portal
 from warehouse.records import Warehouse
+from warehouse.store import stored_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_RSS_MB = 400
@@ -192,9 +192,7 @@ def _harvest_child(
             "SELECT run_id, error FROM harvest_runs WHERE portal_id = 'hostile' "
             "AND status = 'failed'"
         ).fetchall()
-        pages = con.execute(
-            "SELECT body_bytes, body_zlib FROM raw_pages WHERE run_id = ?", [failed[0][0]]
-        ).fetchall()
+        pages = [row[4] for row in stored_pages(con, failed[0][0])]
     finally:
         con.close()
     assert latest == (good,), "the earlier good snapshot must stay the latest"
@@ -202,7 +200,7 @@ def _harvest_child(
     message = failed[0][1]
     assert "\n" not in message
     tmp_path.joinpath("evidence.txt").write_text(
-        "\n".join(str(len(zlib.decompress(z))) for _, z in pages)
+        "\n".join(str(len(body.encode())) for body in pages)
     )
     print(f"{mode}: exit {proc.returncode}, peak RSS {peak_mb:.0f} MB; {message}")
     return proc.returncode, out, peak_mb, tmp_path / "evidence.txt"

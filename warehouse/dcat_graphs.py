@@ -1,6 +1,6 @@
 """What `flows/dcat_graphs.py` reads to build a snapshot's DCAT-AP.de graphs (issue 16): the
 snapshot's member datasets with the run whose harvest fetched each (its stored raw pages are
-replayed; the pages themselves come from warehouse/reparse.stored_pages)."""
+replayed; the pages themselves come from warehouse/store.stored_pages)."""
 
 from __future__ import annotations
 

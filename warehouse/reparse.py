@@ -1,4 +1,5 @@
-"""What `odwatch reparse` reads and writes: a run's stored raw pages, and the one transaction
+"""What `odwatch reparse` reads and writes (the run's stored raw pages come from
+warehouse.store.stored_pages): the run's row, and the one transaction
 that replaces a run's own dataset_rows and distribution_rows (flows/reparse.py replays the
 pages through the current adapters inside it)."""
 
@@ -11,15 +12,6 @@ from datetime import datetime
 import duckdb
 
 from warehouse.store import CODE_VERSION
-
-
-def stored_pages(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
-    """The run's raw pages in the order received: (seq, url, status, content_type, body_zlib)."""
-    return con.execute(
-        "SELECT seq, url, status, content_type, body_zlib FROM raw_pages WHERE run_id = ? "
-        "ORDER BY seq",
-        [run_id],
-    ).fetchall()
 
 
 def previous_ids(con: duckdb.DuckDBPyConnection, portal_id: str, started_at: datetime) -> list[str]:

@@ -35,7 +35,18 @@ CREATE TABLE IF NOT EXISTS raw_pages (
     fetched_at   TIMESTAMPTZ NOT NULL,
     elapsed_ms   DOUBLE,
     body_bytes   BIGINT,
-    body_zlib    BLOB
+    body_zlib    BLOB                 -- pages stored before raw_page_parts; NULL since
+);
+
+-- A raw page's zlib stream in parts of RAW_PAGE_PART bytes (warehouse/records.py), in order.
+-- Parts stay below DuckDB's 4 KB string-block size, so they live in ordinary data blocks: one
+-- 2.5 MB BLOB per page went to overflow blocks, which a checkpoint pins per row group, so a
+-- harvest needed all its raw pages inside the memory limit (bench/README.md, issue 15).
+CREATE TABLE IF NOT EXISTS raw_page_parts (
+    run_id VARCHAR NOT NULL,
+    seq    INTEGER NOT NULL,
+    part   INTEGER NOT NULL,
+    bytes  BLOB NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS dataset_rows (

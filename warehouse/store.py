@@ -275,12 +275,37 @@ def portal_overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
 
 
+def stored_pages(
+    con: duckdb.DuckDBPyConnection, run_id: str, seq: int | None = None
+) -> list[tuple[int, str, int | None, str | None, str]]:
+    """The run's raw pages that have a body (or its page `seq`), in the order received:
+    (seq, url, status, content_type, body). The body is decompressed and decoded as it was
+    parsed: bytes that are not valid UTF-8 become U+FFFD. Its zlib stream is joined from
+    raw_page_parts, or read from body_zlib for pages stored before the parts."""
+    rows = con.execute(
+        """
+        SELECT p.seq, p.url, p.status, p.content_type, p.body_zlib, q.parts
+        FROM raw_pages p
+        LEFT JOIN (SELECT seq, list(bytes ORDER BY part) AS parts FROM raw_page_parts
+                   WHERE run_id = $run AND ($seq IS NULL OR seq = $seq) GROUP BY seq) q
+          ON q.seq = p.seq
+        WHERE p.run_id = $run AND ($seq IS NULL OR p.seq = $seq)
+        ORDER BY p.seq
+        """,
+        {"run": run_id, "seq": seq},
+    ).fetchall()
+    out = []
+    for seq_, url, status, ctype, whole, parts in rows:
+        packed = whole if whole is not None else b"".join(parts) if parts else None
+        if packed is not None:
+            body = zlib.decompress(packed).decode("utf-8", "replace")
+            out.append((seq_, url, status, ctype, body))
+    return out
+
+
 def raw_page_text(con: duckdb.DuckDBPyConnection, run_id: str, seq: int) -> str:
-    """The stored body of one API response, decompressed (stored as read: bytes that are not
-    valid UTF-8 become U+FFFD, as when it was parsed)."""
-    row = con.execute(
-        "SELECT body_zlib FROM raw_pages WHERE run_id = ? AND seq = ?", [run_id, seq]
-    ).fetchone()
-    if row is None:
+    """The stored body of one API response (see stored_pages)."""
+    pages = stored_pages(con, run_id, seq)
+    if not pages:
         raise WarehouseError(f"no raw page {seq} for run {run_id}")
-    return zlib.decompress(row[0]).decode("utf-8", "replace")
+    return pages[0][4]
